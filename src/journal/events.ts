@@ -94,7 +94,7 @@ export type JournalEvent =
   | (Base & { type: 'vrrp.sync_group'; group: string; from: VrrpState; to: VrrpState; reason: TransitionReason })
   | (Base & InstanceRef & { type: 'vrrp.stats_cleared' })
   // ---- tracking ----
-  | (Base & { type: 'track.script'; name: string; result: 'success' | 'failure' | 'timeout'; exitCode: number | null; durationMs: number; status: 'init' | 'good' | 'bad' | 'init_failed' })
+  | (Base & { type: 'track.script'; name: string; result: 'success' | 'failure' | 'timeout'; exitCode: number | null; durationMs: number; status: 'init' | 'good' | 'bad' | 'init_failed'; changed?: 'good' | 'bad' })
   | (Base & { type: 'track.interface'; intf: string; up: boolean })
   | (Base & { type: 'track.file'; name: string; value: number })
   | (Base & { type: 'track.process'; name: string; running: number; quorumMet: boolean })

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "rtsignal",
+      "sources": ["rtsignal.c"],
+      "cflags": ["-Wall", "-O2"]
+    }
+  ]
+}
