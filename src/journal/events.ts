@@ -38,7 +38,9 @@ export type TransitionReason =
   | 'reload'
   | 'priority_change'
   | 'address_owner'
-  | 'admin';
+  | 'admin'
+  /** one of our VIPs was deleted from the interface by someone else (keepalived set_vrrp_backup) */
+  | 'vip_removed';
 
 /** keepalived's per-instance receive-error counter names (include/vrrp.h vrrp_stats). */
 export type VrrpErrorCounter =
@@ -83,14 +85,29 @@ export type JournalEvent =
   // ---- VRRP ----
   | (Base & InstanceRef & { type: 'vrrp.transition'; from: VrrpState; to: VrrpState; reason: TransitionReason; priority: number; masterPriority: number; masterAddress?: string })
   | (Base & InstanceRef & { type: 'vrrp.advert.sent'; priority: number; scheduledMono: number; lagMs: number })
-  | (Base & InstanceRef & { type: 'vrrp.advert.received'; src: string; priority: number; advertIntCs: number; inMaster: boolean })
+  | (Base & InstanceRef & {
+      type: 'vrrp.advert.received';
+      src: string;
+      priority: number;
+      advertIntCs: number;
+      inMaster: boolean;
+      /** set when a BACKUP dropped a lower-priority advert (keepalived 2.2.7: "received lower priority (N) advert from X - discarding") */
+      discarded?: 'lower_priority';
+    })
   | (Base & InstanceRef & { type: 'vrrp.master_down'; intervalMs: number })
   | (Base & InstanceRef & { type: 'vrrp.priority'; from: number; to: number; cause: string })
   | (Base & InstanceRef & { type: 'vrrp.error'; counter: VrrpErrorCounter; src?: string; detail?: string })
   | (Base & { type: 'vrrp.global_error'; counter: 'checksum_err' | 'version_err' | 'vrid_err'; intf: string; src?: string; detail?: string })
   | (Base & InstanceRef & { type: 'vrrp.vip'; op: 'add' | 'remove'; address: string; dev: string; ok: boolean; error?: string })
   | (Base & InstanceRef & { type: 'vrrp.route'; op: 'add' | 'remove'; route: string; ok: boolean; error?: string })
-  | (Base & InstanceRef & { type: 'vrrp.garp'; family: 'ipv4' | 'ipv6'; count: number; dev: string })
+  | (Base & InstanceRef & {
+      type: 'vrrp.garp';
+      family: 'ipv4' | 'ipv6';
+      count: number;
+      dev: string;
+      /** the VIP announced (keepalived logs "Sending/queueing gratuitous ARPs on DEV for ADDRESS") */
+      address?: string;
+    })
   | (Base & { type: 'vrrp.sync_group'; group: string; from: VrrpState; to: VrrpState; reason: TransitionReason })
   | (Base & InstanceRef & { type: 'vrrp.stats_cleared' })
   // ---- tracking ----
@@ -102,13 +119,69 @@ export type JournalEvent =
   | (Base & { type: 'notify.run'; event: string; target: string; command: string; exitCode: number | null; durationMs: number; error?: string })
   | (Base & { type: 'notify.fifo'; path: string; line: string; ok: boolean; error?: string })
   // ---- LVS / checkers ----
-  | (Base & { type: 'checker.result'; virtualServer: string; realServer: string; checker: string; result: 'success' | 'failure' | 'timeout'; durationMs: number; detail?: string })
-  | (Base & { type: 'realserver.state'; virtualServer: string; realServer: string; up: boolean; weight: number; reason: string })
-  | (Base & { type: 'virtualserver.quorum'; virtualServer: string; met: boolean; up: number; configured: number; sorry: boolean })
-  | (Base & { type: 'ipvs.apply'; op: string; target: string; ok: boolean; error?: string; durationMs: number })
+  | (Base & {
+      type: 'checker.result';
+      virtualServer: string;
+      realServer: string;
+      checker: string;
+      result: 'success' | 'failure' | 'timeout';
+      durationMs: number;
+      detail?: string;
+      /** the checker's state after this result (a failure being retried leaves it up) */
+      checkerUp?: boolean;
+    })
+  | (Base & {
+      type: 'realserver.state';
+      virtualServer: string;
+      realServer: string;
+      up: boolean;
+      weight: number;
+      reason: string;
+      /** keepalived's FMT_VS / FMT_RS text ("[192.0.2.10]:tcp:80", "FWM 5", "[grp]:0"), as in its logs and notify FIFO "RS <rs> <vs> UP|DOWN" lines */
+      kaVirtualServer?: string;
+      kaRealServer?: string;
+      /** checkers of this real server currently down */
+      failedCheckers?: number;
+    })
+  | (Base & { type: 'realserver.weight'; virtualServer: string; realServer: string; from: number; to: number; reason: string })
+  | (Base & {
+      type: 'virtualserver.quorum';
+      virtualServer: string;
+      met: boolean;
+      up: number;
+      configured: number;
+      sorry: boolean;
+      /** keepalived FMT_VS text (FIFO "VS <vs> UP|DOWN") */
+      kaVirtualServer?: string;
+      /** sum of the effective weights of live real servers, and the thresholds it was held against */
+      weightSum?: number;
+      quorum?: number;
+      hysteresis?: number;
+    })
+  | (Base & {
+      type: 'ipvs.apply';
+      op: string;
+      target: string;
+      ok: boolean;
+      error?: string;
+      durationMs: number;
+      /** the virtual server the operation is for (VirtualServerSnapshot.name) */
+      virtualServer?: string;
+      /** destination weight written (add-dest / edit-dest) */
+      weight?: number;
+    })
   // ---- SNMP ----
-  | (Base & { type: 'snmp.agentx'; connected: boolean; reconnects: number; error?: string })
-  | (Base & { type: 'snmp.notification'; notification: string; ok: boolean });
+  | (Base & {
+      type: 'snmp.agentx';
+      connected: boolean;
+      reconnects: number;
+      error?: string;
+      /** the AgentX master address ("unix:/var/agentx/master", "tcp:127.0.0.1:705") */
+      socket?: string;
+      /** on reconnection: ms from losing the master to being registered again */
+      recoveryMs?: number;
+    })
+  | (Base & { type: 'snmp.notification'; notification: string; ok: boolean; /** why it was not delivered */ error?: string });
 
 export type JournalEventType = JournalEvent['type'];
 export type EventOf<T extends JournalEventType> = Extract<JournalEvent, { type: T }>;

@@ -1,0 +1,767 @@
+/**
+ * Runs VRRP instances: feeds the pure FSM (fsm.ts) with packets, timers and
+ * tracking events, and performs the actions it decides on the southbound adapters
+ * (src/net/types.ts: VrrpSocket, Netlink, Announcer), journalling every outcome
+ * (src/journal/events.ts). "Decide, then do" — shared/design.md.
+ *
+ *  - Timers are absolute deadlines on the monotonic clock, each a setTimeout
+ *    re-armed against performance.now() until the deadline has really passed;
+ *    never setInterval (which drifts 0.2–0.4 ms per tick, design.md).
+ *  - Netlink work (VIPs) and the GARPs that must follow it run on one promise
+ *    chain per instance, so "add VIPs, then GARP" and "remove, then add" keep
+ *    their order; adverts are sent synchronously (keepalived sends the advert
+ *    before touching the VIPs).
+ *  - Nothing throws out of a callback: adapter errors become journal events and
+ *    log lines (design.md "errors are values at the edges").
+ *
+ * Independent of config parsing: the constructor takes plain options.
+ */
+import { performance } from 'node:perf_hooks';
+import type { InstanceSnapshot, InstanceStats } from '../state/snapshot';
+import type { Journal } from '../journal/journal';
+import type { VrrpErrorCounter, VrrpState } from '../journal/events';
+import type { AddressSpec, Announcer, Netlink, ReceivedPacket, VrrpSocket } from '../net/types';
+import { acceptsAdverts, createFsm, masterDownMs, shouldCheckAddresses, skewMs, step, type FaultEntry, type FsmAction, type FsmConfig, type FsmEvent, type FsmState, type LogLevel, type TimerName } from './fsm';
+import { canonicalIp, decodeAdvert, encodeAdvert, patchPriority, peekHeader, VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6, type ChecksumMode, type UnicastPeer } from './packet';
+import { advertIntField } from './timing';
+import { createSyncGroup, startSyncGroup, stopSyncGroup, syncStep, type MemberStart, type SyncGroupState, type SyncStepResult } from './sync-group';
+
+// ---------------------------------------------------------------------------
+// Scheduler
+// ---------------------------------------------------------------------------
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+/** Monotonic clock + absolute-deadline timers. Inject a fake one in tests. */
+export interface Scheduler {
+  now(): number;
+  /** call `cb` once, not before `at` (ms, same clock as now()) */
+  at(at: number, cb: () => void): TimerHandle;
+}
+
+/** setTimeout re-armed against performance.now() deadlines (never early, never setInterval). */
+export const realScheduler: Scheduler = {
+  now: () => performance.now(),
+  at(at, cb) {
+    let t: NodeJS.Timeout | undefined;
+    let cancelled = false;
+    const arm = (): void => {
+      const d = at - performance.now();
+      t = setTimeout(() => {
+        if (cancelled) return;
+        // libuv's millisecond clock can fire a little before our µs deadline: wait the rest
+        if (performance.now() < at) arm();
+        else cb();
+      }, d > 0 ? d : 0);
+    };
+    arm();
+    return {
+      cancel() {
+        cancelled = true;
+        if (t) clearTimeout(t);
+      },
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------
+
+export interface InstanceOptions {
+  /** vrrp_instance name */
+  name: string;
+  /** the interface adverts are sent on (journal `intf`, GARP interface) */
+  ifname: string;
+  /** FSM configuration (fsm.ts fsmConfig() fills keepalived's defaults); fsm.primaryAddress is our source address */
+  fsm: FsmConfig;
+  /** virtual_ipaddress: installed on MASTER and carried in adverts (those of the instance's family) */
+  vips: AddressSpec[];
+  /** virtual_ipaddress_excluded: installed on MASTER, never advertised */
+  evips?: AddressSpec[];
+  /** v2 authentication: 0 none, 1 PASS */
+  authType?: number;
+  authPass?: string;
+  /** unicast_peer list (empty/absent = multicast) */
+  unicastPeers?: UnicastPeer[];
+  /** check_unicast_src (or a peer with min/max_ttl) */
+  checkUnicastSrc?: boolean;
+  /** multicast destination (mcast_dst_ip / vrrp_mcast_group4|6) */
+  mcastGroup?: string;
+  /** the IPv4 group used by the old unicast checksum (global vrrp_mcast_group4) */
+  mcastGroup4?: string;
+  /** `old_unicast_checksum` → 'old'; `old_unicast_checksum never` → checksumNeverOld */
+  checksumMode?: ChecksumMode;
+  checksumNeverOld?: boolean;
+  /** GARP/NA source MAC (use_vmac) */
+  garpSrcMac?: string;
+  /** remove configured VIPs left on the interface (e.g. after a crash) at start, as keepalived does; default true */
+  removeResidualVips?: boolean;
+}
+
+export interface InstanceHooks {
+  /** run notify scripts / FIFO for the instance entering `state` (src/notify) */
+  onNotify?(instance: string, state: VrrpState, priority: number): void;
+  /** keepalived event notifies (notify_master_rx_lower_pri / FIFO MASTER_RX_LOWER_PRI) */
+  onNotifyEvent?(instance: string, event: 'MASTER_RX_LOWER_PRI'): void;
+  /** keepalived-style log line, "(VI_1) Entering MASTER STATE" */
+  onLog?(level: LogLevel, message: string): void;
+  /** effective priority changed (FIFO MASTER_PRIORITY/BACKUP_PRIORITY with notify_priority_changes) */
+  onPriority?(instance: string, state: VrrpState, priority: number): void;
+}
+
+export interface InstanceDeps {
+  socket: VrrpSocket;
+  netlink: Netlink;
+  announcer: Announcer;
+  journal: Journal;
+  scheduler?: Scheduler;
+  hooks?: InstanceHooks;
+}
+
+export function emptyStats(): InstanceStats {
+  return {
+    advert_rcvd: 0,
+    advert_sent: 0,
+    become_master: 0,
+    release_master: 0,
+    packet_len_err: 0,
+    advert_interval_err: 0,
+    ip_ttl_err: 0,
+    invalid_type_rcvd: 0,
+    addr_list_err: 0,
+    invalid_authtype: 0,
+    authtype_mismatch: 0,
+    auth_failure: 0,
+    pri_zero_rcvd: 0,
+    pri_zero_sent: 0,
+  };
+}
+
+/** Router-wide error counters (RFC 2787 vrrpRouterChecksumErrors / VersionErrors / VrIdErrors). */
+export interface GlobalVrrpErrors {
+  checksum_err: number;
+  version_err: number;
+  vrid_err: number;
+}
+
+const INSTANCE_COUNTERS = new Set<string>(['packet_len_err', 'advert_interval_err', 'ip_ttl_err', 'invalid_type_rcvd', 'addr_list_err', 'invalid_authtype', 'authtype_mismatch', 'auth_failure']);
+
+/** Events a runner's FSM can be fed (the sync-group runner routes them through syncStep). */
+interface Dispatcher {
+  dispatch(runner: InstanceRunner, ev: FsmEvent): void;
+}
+
+// ---------------------------------------------------------------------------
+// InstanceRunner
+// ---------------------------------------------------------------------------
+
+export class InstanceRunner {
+  readonly name: string;
+  private opts: InstanceOptions;
+  private readonly deps: InstanceDeps;
+  private readonly sched: Scheduler;
+  private fsm: FsmState;
+  private timers = new Map<TimerName, { at: number; h: TimerHandle }>();
+  private netChain: Promise<void> = Promise.resolve();
+  private queue: FsmEvent[] = [];
+  private busy = false;
+  private checksumMode: ChecksumMode;
+  /** encoded advert per destination, patched in place for priority changes */
+  private advertCache = new Map<string, Buffer>();
+  /** deadline of the advert timer being handled, for vrrp.advert.sent lagMs */
+  private txScheduled: number | null = null;
+  /** set by a SyncGroupRunner */
+  group: Dispatcher | null = null;
+  readonly stats: InstanceStats = emptyStats();
+  readonly globalErrors: GlobalVrrpErrors = { checksum_err: 0, version_err: 0, vrid_err: 0 };
+  /** beyond keepalived: adverts received while MASTER, GARPs and NAs sent */
+  readonly extra = { adverts_received_in_master: 0, garp_sent: 0, na_sent: 0 };
+  lastAdvertReceivedMono = 0;
+  /** journal wall clock (ms) of the last advert received / last transition; 0 = never */
+  lastAdvertReceivedWall = 0;
+  lastTransitionWall = 0;
+  private enteredStateMono: number | null = null;
+  private readonly timeInStateMs: Record<VrrpState, number> = { INIT: 0, BACKUP: 0, MASTER: 0, FAULT: 0, STOP: 0 };
+
+  constructor(opts: InstanceOptions, deps: InstanceDeps) {
+    this.name = opts.name;
+    this.opts = opts;
+    this.deps = deps;
+    this.sched = deps.scheduler ?? realScheduler;
+    this.fsm = createFsm(opts.fsm);
+    this.checksumMode = opts.checksumMode ?? 'standard';
+  }
+
+  /** The current FSM state (read-only). */
+  get state(): FsmState {
+    return this.fsm;
+  }
+
+  get options(): InstanceOptions {
+    return this.opts;
+  }
+
+  /** Skew_Time and Master_Down_Interval now, ms. */
+  timing(): { skewMs: number; masterDownMs: number; masterDownRemainingMs: number | null } {
+    const t = this.fsm.timer;
+    return { skewMs: skewMs(this.fsm), masterDownMs: masterDownMs(this.fsm), masterDownRemainingMs: this.fsm.state === 'BACKUP' && t && t.kind === 'master_down' ? Math.max(0, t.at - this.sched.now()) : null };
+  }
+
+  /** The interface's primary address (our source / tie-break address) changed. */
+  setPrimaryAddress(address: string): void {
+    this.opts = { ...this.opts, fsm: { ...this.opts.fsm, primaryAddress: address } };
+    this.advertCache.clear();
+    this.dispatch({ type: 'primaryAddress', address });
+  }
+
+  /**
+   * The VRRP part of src/state/snapshot.ts InstanceSnapshot (times in seconds as
+   * keepalived's JSON has them); the integrator adds the config-derived fields.
+   */
+  snapshotPart(): Pick<
+    InstanceSnapshot,
+    'iname' | 'vrid' | 'version' | 'family' | 'state' | 'wantstate' | 'base_priority' | 'effective_priority' | 'master_priority' | 'master_address' | 'adver_int' | 'master_adver_int' | 'skew_time' | 'master_down_interval' | 'master_down_remaining' | 'last_transition' | 'last_advert_received' | 'time_in_state' | 'vipset' | 'stats' | 'adverts_received_in_master' | 'garp_sent' | 'na_sent' | 'unicast'
+  > {
+    const s = this.fsm;
+    const t = this.timing();
+    const tis = { ...this.timeInStateMs };
+    if (this.enteredStateMono !== null) tis[s.state] += this.sched.now() - this.enteredStateMono;
+    const sec = (ms: number): number => ms / 1000;
+    return {
+      iname: this.name,
+      vrid: this.opts.fsm.vrid,
+      version: this.opts.fsm.version,
+      family: this.opts.fsm.family,
+      state: s.state,
+      wantstate: s.wantState,
+      base_priority: s.basePriority,
+      effective_priority: s.effectivePriority,
+      master_priority: s.state === 'MASTER' ? s.effectivePriority : s.masterPriority,
+      master_address: s.state === 'MASTER' ? this.opts.fsm.primaryAddress : s.masterAddress ?? '',
+      adver_int: sec(this.opts.fsm.advertIntMs),
+      master_adver_int: sec(s.masterAdverIntMs),
+      skew_time: sec(t.skewMs),
+      master_down_interval: sec(t.masterDownMs),
+      master_down_remaining: t.masterDownRemainingMs === null ? null : sec(t.masterDownRemainingMs),
+      last_transition: sec(this.lastTransitionWall),
+      last_advert_received: sec(this.lastAdvertReceivedWall),
+      time_in_state: { INIT: sec(tis.INIT), BACKUP: sec(tis.BACKUP), MASTER: sec(tis.MASTER), FAULT: sec(tis.FAULT), STOP: sec(tis.STOP) },
+      vipset: s.vipSet,
+      stats: { ...this.stats },
+      adverts_received_in_master: this.extra.adverts_received_in_master,
+      garp_sent: this.extra.garp_sent,
+      na_sent: this.extra.na_sent,
+      unicast: (this.opts.unicastPeers?.length ?? 0) > 0,
+    };
+  }
+
+  /** Start (vrrp_init_state). Faults known now (interface down…) and weight-0 scripts not yet reported. */
+  start(init: MemberStart = {}): void {
+    if (this.opts.removeResidualVips !== false && this.fsm.basePriority !== 255) this.removeResidualVips();
+    this.dispatch({ type: 'start', faults: init.faults, pending: init.pending });
+  }
+
+  /** Shutdown: a MASTER sends priority 0 and releases its VIPs; resolves when the netlink work is done. */
+  async stop(): Promise<void> {
+    this.dispatch({ type: 'shutdown' });
+    for (const t of this.timers.values()) t.h.cancel();
+    this.timers.clear();
+    await this.netChain;
+  }
+
+  /** A received packet for this instance's VRID (see VridDemux). Never throws. */
+  handlePacket(p: ReceivedPacket): void {
+    try {
+      this.rx(p);
+    } catch (e) {
+      this.log('error', `packet handling failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Tracking: the sum of the weights of tracked objects changed. */
+  setTrackWeight(sum: number, cause?: string): void {
+    this.dispatch({ type: 'trackWeight', sum, cause });
+  }
+
+  /** Tracking: a fault source (interface, weight-0 script…) went down or up. */
+  fault(f: FaultEntry & { down: boolean }): void {
+    this.dispatch({ type: 'fault', source: f.source, down: f.down, reason: f.reason });
+  }
+
+  /** One of our VIPs was deleted from the interface behind our back (netlink RTM_DELADDR). */
+  vipDeleted(): void {
+    this.dispatch({ type: 'vipDeleted' });
+  }
+
+  /** SIGHUP: new options for the matched instance; state and counters are kept. */
+  reload(opts: InstanceOptions): void {
+    const old = this.opts;
+    this.opts = opts;
+    this.advertCache.clear();
+    if (opts.checksumMode) this.checksumMode = opts.checksumMode;
+    const key = (a: AddressSpec): string => `${canonicalIp(a.address) ?? a.address}/${a.prefix}/${a.ifname}`;
+    const oldAll = [...old.vips, ...(old.evips ?? [])];
+    const newAll = [...opts.vips, ...(opts.evips ?? [])];
+    const removed = oldAll.filter((a) => !newAll.some((b) => key(a) === key(b)));
+    const added = newAll.filter((a) => !oldAll.some((b) => key(a) === key(b)));
+    if (this.fsm.vipSet) {
+      // clear_diff_vrrp_vip / restore_vrrp_state: drop what went away, add what is new
+      if (removed.length) this.netOps('remove', removed);
+      if (added.length) this.netOps('add', added);
+    }
+    this.dispatch({ type: 'reload', cfg: opts.fsm, vipsAdded: added.length > 0 });
+  }
+
+  // ---- internals ----
+
+  /** Feed the FSM (directly, or through the sync group). Re-entrant calls are queued. */
+  dispatch(ev: FsmEvent): void {
+    if (this.group) {
+      this.group.dispatch(this, ev);
+      return;
+    }
+    this.queue.push(ev);
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length) {
+        const e = this.queue.shift()!;
+        const now = this.sched.now();
+        const r = step(this.fsm, e, now);
+        this.fsm = r.state;
+        this.execute(r.actions, now);
+      }
+    } catch (e) {
+      this.log('error', `FSM step failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Used by SyncGroupRunner: adopt a state decided elsewhere and perform its actions. */
+  applyExternal(state: FsmState, actions: FsmAction[], now: number): void {
+    this.fsm = state;
+    try {
+      this.execute(actions, now);
+    } catch (e) {
+      this.log('error', `action failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private ref(): { instance: string; vrid: number; intf: string } {
+    return { instance: this.name, vrid: this.opts.fsm.vrid, intf: this.opts.ifname };
+  }
+
+  private log(level: LogLevel, message: string): void {
+    try {
+      this.deps.hooks?.onLog?.(level, `(${this.name}) ${message}`);
+    } catch {
+      /* a logger must not break the FSM */
+    }
+  }
+
+  private rx(p: ReceivedPacket): void {
+    const s = this.fsm;
+    // vrrp_dispatcher_read: nothing is checked or counted while FAULT/INIT
+    if (!acceptsAdverts(s)) return;
+    const cfg = this.opts.fsm;
+    const unicast = (this.opts.unicastPeers?.length ?? 0) > 0;
+    const fam = cfg.family;
+    const r = decodeAdvert(
+      { vrrp: p.vrrp, ipHeader: p.ipHeader, src: p.src, dst: p.dst, ttl: p.ttl },
+      {
+        family: fam,
+        version: cfg.version,
+        vrid: cfg.vrid,
+        authType: this.opts.authType ?? 0,
+        authPass: this.opts.authPass,
+        vips: this.advertAddresses(),
+        advertIntMs: cfg.advertIntMs,
+        unicast,
+        checkVipAddr: shouldCheckAddresses(s, p.src),
+        checkUnicastSrc: this.opts.checkUnicastSrc,
+        unicastPeers: this.opts.unicastPeers,
+        checksumMode: this.checksumMode,
+        checksumNeverOld: this.opts.checksumNeverOld,
+        mcastGroup4: this.opts.mcastGroup4,
+      },
+    );
+    if (!r.ok) {
+      const e = r.error;
+      if (e.countedAsReceived) this.stats.advert_rcvd++;
+      if (e.counter !== null) {
+        if (e.scope === 'global') {
+          if (e.counter === 'checksum_err' || e.counter === 'version_err' || e.counter === 'vrid_err') {
+            if (e.counted) this.globalErrors[e.counter]++;
+            this.deps.journal.emit({ type: 'vrrp.global_error', counter: e.counter, intf: this.opts.ifname, src: p.src, detail: e.detail });
+          }
+        } else {
+          if (e.counted && INSTANCE_COUNTERS.has(e.counter)) this.stats[e.counter as keyof InstanceStats]++;
+          this.deps.journal.emit({ type: 'vrrp.error', ...this.ref(), counter: e.counter as VrrpErrorCounter, src: p.src, detail: e.detail });
+        }
+      }
+      this.log('info', e.detail);
+      return;
+    }
+    this.stats.advert_rcvd++;
+    const a = r.advert;
+    if (r.switchToOldChecksum) {
+      this.checksumMode = 'old';
+      this.advertCache.clear();
+      this.log('info', 'Setting unicast VRRPv3 checksum to old version');
+    }
+    if (s.state === 'MASTER') this.extra.adverts_received_in_master++;
+    this.lastAdvertReceivedMono = this.sched.now();
+    this.lastAdvertReceivedWall = this.deps.journal.clock.wall();
+    this.deps.journal.emit({ type: 'vrrp.advert.received', ...this.ref(), src: a.src, priority: a.priority, advertIntCs: a.advertIntCs, inMaster: s.state === 'MASTER' });
+    this.dispatch({ type: 'advert', advert: { priority: a.priority, advertIntMs: a.advertIntMs }, src: a.src });
+  }
+
+  /** The VIPs carried in adverts: virtual_ipaddress of the instance's family. */
+  private advertAddresses(): string[] {
+    const fam = this.opts.fsm.family;
+    return this.opts.vips.filter((v) => v.family === fam).map((v) => v.address);
+  }
+
+  private destinations(): string[] {
+    const peers = this.opts.unicastPeers ?? [];
+    if (peers.length) return peers.map((p) => p.address);
+    return [this.opts.mcastGroup ?? (this.opts.fsm.family === 'ipv4' ? VRRP_MCAST_GROUP4 : VRRP_MCAST_GROUP6)];
+  }
+
+  private encodeFor(dst: string, priority: number): Buffer {
+    let b = this.advertCache.get(dst);
+    const cfg = this.opts.fsm;
+    if (!b) {
+      b = encodeAdvert(
+        {
+          version: cfg.version,
+          vrid: cfg.vrid,
+          priority,
+          advertIntSec: cfg.version === 2 ? advertIntField(2, cfg.advertIntMs) : undefined,
+          advertIntCs: cfg.version === 3 ? advertIntField(3, cfg.advertIntMs) : undefined,
+          addresses: this.advertAddresses(),
+          authType: this.opts.authType,
+          authPass: this.opts.authPass,
+        },
+        { family: cfg.family, src: cfg.primaryAddress, dst, checksumMode: this.checksumMode, mcastGroup4: this.opts.mcastGroup4 },
+      );
+      this.advertCache.set(dst, b);
+    } else if (b[2] !== priority) {
+      patchPriority(b, priority);
+    }
+    return b;
+  }
+
+  private sendAdvert(priority: number, now: number): void {
+    const scheduled = this.txScheduled ?? now;
+    for (const dst of this.destinations()) {
+      try {
+        this.deps.socket.send(Buffer.from(this.encodeFor(dst, priority)), dst);
+      } catch (e) {
+        // keepalived: "send advert error" (not logged for a priority-0 advert on a down link)
+        if (priority !== 0) this.log('warning', `send advert error to ${dst}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    // keepalived counts one advert per send, not per unicast peer
+    this.stats.advert_sent++;
+    this.deps.journal.emit({ type: 'vrrp.advert.sent', ...this.ref(), priority, scheduledMono: scheduled, lagMs: now - scheduled });
+  }
+
+  private armTimer(name: TimerName, at: number): void {
+    this.timers.get(name)?.h.cancel();
+    const h = this.sched.at(at, () => this.onTimer(name, at));
+    this.timers.set(name, { at, h });
+  }
+
+  private cancelTimer(name: TimerName): void {
+    this.timers.get(name)?.h.cancel();
+    this.timers.delete(name);
+  }
+
+  private onTimer(name: TimerName, at: number): void {
+    const cur = this.timers.get(name);
+    if (!cur || cur.at !== at) return; // superseded
+    this.timers.delete(name);
+    try {
+      if (name === 'master_down' && this.fsm.state === 'BACKUP') {
+        this.deps.journal.emit({ type: 'vrrp.master_down', ...this.ref(), intervalMs: this.fsm.msDownTimerMs });
+      }
+      this.txScheduled = name === 'advert' ? at : null;
+      this.dispatch({ type: 'timer', timer: name });
+    } finally {
+      this.txScheduled = null;
+    }
+  }
+
+  private netOps(op: 'add' | 'remove', addrs: AddressSpec[]): void {
+    const nl = this.deps.netlink;
+    this.netChain = this.netChain.then(async () => {
+      for (const a of addrs) {
+        try {
+          if (op === 'add') await nl.addAddress(a);
+          else await nl.delAddress(a);
+          this.deps.journal.emit({ type: 'vrrp.vip', ...this.ref(), op, address: a.address, dev: a.ifname, ok: true });
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          // already there / already gone is what we wanted (keepalived ignores these too)
+          const benign = op === 'add' ? /EEXIST/.test(msg) : /EADDRNOTAVAIL|ENOENT|ESRCH|ENODEV/.test(msg);
+          this.deps.journal.emit({ type: 'vrrp.vip', ...this.ref(), op, address: a.address, dev: a.ifname, ok: benign, error: msg });
+          if (!benign) this.log('error', `cannot ${op} VIP ${a.address} on ${a.ifname}: ${msg}`);
+        }
+      }
+    });
+  }
+
+  private removeResidualVips(): void {
+    const all = [...this.opts.vips, ...(this.opts.evips ?? [])];
+    const nl = this.deps.netlink;
+    this.netChain = this.netChain.then(async () => {
+      let present: Set<string>;
+      try {
+        present = new Set((await nl.getAddresses()).map((a) => `${canonicalIp(a.address) ?? a.address}%${a.ifname}`));
+      } catch (e) {
+        this.log('warning', `cannot list addresses for residual VIP removal: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+      for (const a of all) {
+        if (!present.has(`${canonicalIp(a.address) ?? a.address}%${a.ifname}`)) continue;
+        try {
+          await nl.delAddress(a);
+          this.deps.journal.emit({ type: 'vrrp.vip', ...this.ref(), op: 'remove', address: a.address, dev: a.ifname, ok: true });
+        } catch (e) {
+          this.deps.journal.emit({ type: 'vrrp.vip', ...this.ref(), op: 'remove', address: a.address, dev: a.ifname, ok: false, error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+    });
+  }
+
+  private garps(repeat: number, addrs: AddressSpec[], onlyWhileVipSet: boolean): void {
+    const an = this.deps.announcer;
+    const mac = this.opts.garpSrcMac;
+    this.netChain = this.netChain.then(async () => {
+      // VIP GARPs only while the VIPs are (still) set: vrrp_send_link_update
+      if (onlyWhileVipSet && !this.fsm.vipSet) return;
+      const byIf = new Map<string, { v4: string[]; v6: string[] }>();
+      for (const a of addrs) {
+        const e = byIf.get(a.ifname) ?? { v4: [], v6: [] };
+        (a.family === 'ipv4' ? e.v4 : e.v6).push(a.address);
+        byIf.set(a.ifname, e);
+      }
+      for (let r = 0; r < repeat; r++) {
+        for (const [ifname, e] of byIf) {
+          try {
+            if (e.v4.length) {
+              const n = await an.garp(ifname, e.v4, mac);
+              this.extra.garp_sent += n;
+              this.deps.journal.emit({ type: 'vrrp.garp', ...this.ref(), family: 'ipv4', count: n, dev: ifname });
+            }
+            if (e.v6.length) {
+              const n = await an.unsolicitedNa(ifname, e.v6, mac);
+              this.extra.na_sent += n;
+              this.deps.journal.emit({ type: 'vrrp.garp', ...this.ref(), family: 'ipv6', count: n, dev: ifname });
+            }
+          } catch (err) {
+            this.log('warning', `gratuitous ARP/NA on ${ifname} failed: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+      }
+    });
+  }
+
+  private execute(actions: FsmAction[], now: number): void {
+    const j = this.deps.journal;
+    for (const a of actions) {
+      switch (a.type) {
+        case 'sendAdvert':
+          this.sendAdvert(a.priority, now);
+          break;
+        case 'armTimer':
+          this.armTimer(a.timer, a.at);
+          break;
+        case 'cancelTimer':
+          this.cancelTimer(a.timer);
+          break;
+        case 'addVips':
+          this.netOps('add', [...this.opts.vips, ...(this.opts.evips ?? [])]);
+          break;
+        case 'removeVips':
+          this.netOps('remove', [...this.opts.vips, ...(this.opts.evips ?? [])]);
+          break;
+        case 'sendGarp':
+          this.garps(a.repeat, [...this.opts.vips, ...(this.opts.evips ?? [])], true);
+          break;
+        case 'sendSourceGarp': {
+          const cfg = this.opts.fsm;
+          this.garps(1, [{ family: cfg.family, address: cfg.primaryAddress, prefix: cfg.family === 'ipv4' ? 32 : 128, ifname: this.opts.ifname }], false);
+          break;
+        }
+        case 'notify':
+          try {
+            this.deps.hooks?.onNotify?.(this.name, a.state, this.fsm.effectivePriority);
+          } catch (e) {
+            this.log('error', `notify failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
+          break;
+        case 'notifyEvent':
+          try {
+            this.deps.hooks?.onNotifyEvent?.(this.name, a.event);
+          } catch (e) {
+            this.log('error', `notify failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
+          break;
+        case 'transition':
+          if (this.enteredStateMono !== null) this.timeInStateMs[a.from] += now - this.enteredStateMono;
+          this.enteredStateMono = now;
+          this.lastTransitionWall = j.clock.wall();
+          j.emit({ type: 'vrrp.transition', ...this.ref(), from: a.from, to: a.to, reason: a.reason, priority: a.priority, masterPriority: a.masterPriority, masterAddress: a.masterAddress });
+          break;
+        case 'masterLearned':
+          break;
+        case 'priority':
+          j.emit({ type: 'vrrp.priority', ...this.ref(), from: a.from, to: a.to, cause: a.cause });
+          try {
+            this.deps.hooks?.onPriority?.(this.name, this.fsm.state, a.to);
+          } catch {
+            /* ignore */
+          }
+          break;
+        case 'count':
+          this.stats[a.counter]++;
+          break;
+        case 'log':
+          this.log(a.level, a.message);
+          break;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Sync groups
+// ---------------------------------------------------------------------------
+
+export interface SyncGroupHooks {
+  /** run the group's notify scripts / FIFO line for the group entering `state` */
+  onGroupNotify?(group: string, state: VrrpState): void;
+}
+
+/** Runs a vrrp_sync_group over InstanceRunners: their events go through sync-group.ts syncStep. */
+export class SyncGroupRunner implements Dispatcher {
+  private g: SyncGroupState;
+  private readonly runners = new Map<string, InstanceRunner>();
+  private queue: Array<{ runner: InstanceRunner; ev: FsmEvent }> = [];
+  private busy = false;
+
+  constructor(
+    readonly name: string,
+    members: InstanceRunner[],
+    private readonly deps: { journal: Journal; scheduler?: Scheduler; hooks?: SyncGroupHooks },
+  ) {
+    this.g = createSyncGroup(name, members.map((m) => m.name));
+    for (const m of members) {
+      this.runners.set(m.name, m);
+      m.group = this;
+    }
+  }
+
+  get state(): VrrpState {
+    return this.g.state;
+  }
+
+  private now(): number {
+    return (this.deps.scheduler ?? realScheduler).now();
+  }
+
+  private states(): Record<string, FsmState> {
+    const o: Record<string, FsmState> = {};
+    for (const [n, r] of this.runners) o[n] = r.state;
+    return o;
+  }
+
+  private apply(r: SyncStepResult, now: number): void {
+    this.g = r.group;
+    for (const [n, st] of Object.entries(r.members)) {
+      const runner = this.runners.get(n);
+      if (!runner) continue;
+      const acts = r.actions.filter((x) => x.instance === n).flatMap((x) => x.actions);
+      runner.applyExternal(st, acts, now);
+    }
+    for (const a of r.groupActions) {
+      if (a.type === 'groupTransition') this.deps.journal.emit({ type: 'vrrp.sync_group', group: a.group, from: a.from, to: a.to, reason: a.reason });
+      else {
+        try {
+          this.deps.hooks?.onGroupNotify?.(a.group, a.state);
+        } catch {
+          /* notify errors are the notifier's to report */
+        }
+      }
+    }
+  }
+
+  start(starts: Record<string, MemberStart> = {}): void {
+    const now = this.now();
+    this.apply(startSyncGroup(this.g, this.states(), starts, now), now);
+  }
+
+  async stop(): Promise<void> {
+    const now = this.now();
+    this.apply(stopSyncGroup(this.g, this.states(), now), now);
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+  }
+
+  dispatch(runner: InstanceRunner, ev: FsmEvent): void {
+    this.queue.push({ runner, ev });
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length) {
+        const { runner: r, ev: e } = this.queue.shift()!;
+        const now = this.now();
+        this.apply(syncStep(this.g, this.states(), r.name, e, now), now);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Demultiplexing one socket's packets by VRID
+// ---------------------------------------------------------------------------
+
+/**
+ * Routes packets from one VrrpSocket to the instances on it by VRID
+ * (vrrp_dispatcher_read). Unknown VRIDs are dropped; with logUnknownVrids they
+ * are journalled as vrrp.global_error vrid_err (keepalived never counts them).
+ */
+export function attachVridDemux(socket: VrrpSocket, runners: InstanceRunner[], opts: { journal: Journal; ifname: string; logUnknownVrids?: boolean; onLog?: (level: LogLevel, message: string) => void }): void {
+  const byVrid = new Map<number, InstanceRunner[]>();
+  for (const r of runners) {
+    const list = byVrid.get(r.options.fsm.vrid) ?? [];
+    list.push(r);
+    byVrid.set(r.options.fsm.vrid, list);
+  }
+  socket.onPacket((p) => {
+    try {
+      const h = peekHeader(p.vrrp);
+      if (!h) return;
+      const list = byVrid.get(h.vrid);
+      if (!list) {
+        if (opts.logUnknownVrids) {
+          opts.journal.emit({ type: 'vrrp.global_error', counter: 'vrid_err', intf: opts.ifname, src: p.src, detail: `Unknown VRID(${h.vrid}) received on interface(${opts.ifname}). ignoring...` });
+          opts.onLog?.('info', `Unknown VRID(${h.vrid}) received on interface(${opts.ifname}). ignoring...`);
+        }
+        return;
+      }
+      // duplicate VRIDs on one socket (unicast with disjoint peer sets): pick by peer
+      const target = list.length === 1 ? list[0] : list.find((r) => (r.options.unicastPeers ?? []).some((u) => (canonicalIp(u.address) ?? u.address) === (canonicalIp(p.src) ?? p.src)));
+      target?.handlePacket(p);
+    } catch {
+      /* never throw out of a socket callback */
+    }
+  });
+}
