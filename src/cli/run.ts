@@ -9,12 +9,10 @@ import { SIGNUMS } from './signals';
 import { versionBanner } from './version';
 import { loadConfig } from '../config/load';
 import { dumpConfig } from '../config/dump';
-import type { Diagnostic } from '../journal/events';
+import { formatDiagnostic } from './diagnostics';
 import { runDaemon } from '../daemon/daemon';
 
-export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.message}`;
-}
+export { formatDiagnostic };
 
 function configTest(o: CliOptions): number {
   const r = loadConfig(o.useFile, { configId: o.configId, allConfig: o.allConfig });

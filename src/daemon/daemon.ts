@@ -1,7 +1,305 @@
+/**
+ * The daemon's lifecycle (keepalived 2.2.7 core/main.c + vrrp/vrrp_daemon.c, as one
+ * process): load the config, write pid files, start the engine and the observers,
+ * then react to signals —
+ *   SIGTERM/SIGINT: clean stop (priority-0 adverts, VIPs removed, STOP notifies),
+ *   SIGHUP: reload (a broken new config is refused and the running one stays),
+ *   SIGUSR1 / SIGUSR2 / SIGRTMIN+2 / SIGRTMAX-1: DATA / STATS / JSON / STATS_CLEAR dumps.
+ * Everything that happens goes through the journal; the observers read it.
+ */
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { CliOptions } from '../cli/args';
+import { installSignalHandlers } from '../cli/signals';
+import { removePidFile, writePidFile } from '../cli/pidfile';
+import { VERSION } from '../cli/version';
+import { loadConfig } from '../config/load';
+import type { KeepwatchConfig } from '../config/model';
+import { Journal } from '../journal/journal';
+import { createNetlink, createVmacSysctl } from '../net/netlink';
+import { createAnnouncer } from '../net/announce';
+import { createVrrpSocket } from '../net/vrrp-socket';
+import { Engine } from './engine';
+import { Notifier, type NotifierConfig } from '../notify/notifier';
+import { NotifyFifo } from '../notify/fifo';
+import { notifyTargets } from './build';
+import type { AgentSnapshot } from '../state/snapshot';
+import { createLogger, attachLogger } from '../observe/log';
+import { createMetrics } from '../observe/metrics';
+import { createTracing, type Tracing } from '../observe/tracing';
+import { renderKeepalivedJson } from '../observe/json';
+import { writeDataDump, writeJsonDump, writeStatsDump, writeStatsDumpThenClear } from '../observe/dumps';
+import { startHttpServer } from '../http/server';
+import { formatDiagnostic } from '../cli/diagnostics';
 
-// Filled in as the engine lands (issue 4).
-export async function runDaemon(_o: CliOptions): Promise<number> {
-  process.stderr.write('keepwatch: daemon mode is not available yet\n');
-  return 2;
+interface Running {
+  close(): Promise<void> | void;
+}
+
+export class Daemon {
+  readonly journal = new Journal();
+  engine!: Engine;
+  cfg!: KeepwatchConfig;
+  private notifier!: Notifier;
+  private fifos: NotifyFifo[] = [];
+  private closers: Running[] = [];
+  private pidFiles: string[] = [];
+  private reloads = { lastSuccessful: true, lastSuccessWall: 0, successes: 0, failures: 0 };
+  private snmpStatus: () => { connected: boolean; reconnects: number } = () => ({ connected: false, reconnects: 0 });
+  private stopping: Promise<number> | null = null;
+  private tracing: Tracing | null = null;
+  private virtualServers: () => AgentSnapshot['virtualServers'] = () => [];
+  exitCode = 0;
+
+  constructor(readonly opts: CliOptions) {}
+
+  snapshot = (): AgentSnapshot => ({
+    takenAt: Date.now(),
+    running: !!this.engine?.running,
+    version: VERSION,
+    routerId: this.cfg?.global.routerId ?? '',
+    instances: this.engine ? this.engine.instanceSnapshots() : [],
+    syncGroups: this.engine ? this.engine.syncGroupSnapshots() : [],
+    scripts: this.engine ? this.engine.scriptSnapshots() : [],
+    trackedInterfaces: this.engine ? this.engine.trackedInterfaceSnapshots() : [],
+    virtualServers: this.virtualServers(),
+    reload: { ...this.reloads },
+    snmp: this.snmpStatus(),
+    ...(this.engine ? { vrrpRouterStats: this.engine.globalErrors() } : {}),
+  });
+
+  private notifierConfig(cfg: KeepwatchConfig): NotifierConfig {
+    for (const f of this.fifos) f.close();
+    this.fifos = [];
+    const fifo = (path?: string) => {
+      if (!path) return undefined;
+      const f = new NotifyFifo(path);
+      if (!f.open()) this.journal.emit({ type: 'vrrp.log', level: 'error', message: `Unable to open notify FIFO ${path}: ${f.error}` });
+      this.fifos.push(f);
+      return f;
+    };
+    const both = fifo(cfg.global.notifyFifo.path);
+    const vrrp = fifo(cfg.global.vrrpNotifyFifo.path);
+    const lvs = fifo(cfg.global.lvsNotifyFifo.path);
+    return {
+      instances: new Map(cfg.instances.map((i) => [i.name, notifyTargets(i.notify)])),
+      groups: new Map(cfg.syncGroups.map((g) => [g.name, notifyTargets(g.notify)])),
+      vrrpFifos: [both, vrrp].filter((x): x is NotifyFifo => !!x),
+      lvsFifos: [both, lvs].filter((x): x is NotifyFifo => !!x),
+    };
+  }
+
+  async start(): Promise<number> {
+    const o = this.opts;
+    if (o.umask !== undefined) process.umask(o.umask);
+    const logger = createLogger({ console: o.logConsole, detail: o.logDetail > 0, level: o.logLevel as 'info' });
+    this.closers.push({ close: attachLogger(this.journal, logger) });
+
+    const loaded = loadConfig(o.useFile, { configId: o.configId, allConfig: o.allConfig });
+    for (const d of loaded.diagnostics) this.journal.emit({ type: 'vrrp.log', level: d.severity === 'error' ? 'error' : 'warning', message: formatDiagnostic(d) });
+    if (!loaded.config) {
+      this.journal.emit({ type: 'config.error', file: o.useFile, diagnostics: loaded.diagnostics });
+      logger.flush?.();
+      return loaded.exitCode || 1;
+    }
+    this.cfg = loaded.config;
+    if (o.umask === undefined && this.cfg.global.umask !== undefined) process.umask(this.cfg.global.umask);
+
+    const hasVrrp = this.cfg.instances.length > 0 && !o.checkOnly;
+    const hasLvs = this.cfg.virtualServers.length > 0 && !o.vrrpOnly;
+    for (const [file, on] of [
+      [o.pidFile, true],
+      [o.vrrpPidFile, hasVrrp || o.all],
+      [o.checkersPidFile, hasLvs || o.all],
+    ] as const) {
+      if (!on) continue;
+      const err = writePidFile(file);
+      if (err) {
+        this.journal.emit({ type: 'vrrp.log', level: 'error', message: err });
+        this.cleanupPidFiles();
+        return 1;
+      }
+      this.pidFiles.push(file);
+    }
+
+    this.journal.emit({ type: 'daemon.start', pid: process.pid, version: VERSION });
+    this.journal.emit({ type: 'config.loaded', file: o.useFile, instances: this.cfg.instances.length, virtualServers: this.cfg.virtualServers.length, warnings: loaded.diagnostics.length });
+
+    // Observers first, so they see the start-up transitions.
+    this.notifier = new Notifier(this.journal, this.notifierConfig(this.cfg));
+    this.notifier.start();
+    this.tracing = await createTracing({ enabled: o.tracing ? true : undefined, serviceVersion: VERSION });
+    if (this.tracing.enabled) this.closers.push({ close: this.tracing.attach(this.journal) });
+    const metrics = createMetrics(this.journal, this.snapshot, { tracingExemplars: this.tracing.enabled ? this.tracing : undefined, version: VERSION });
+    this.closers.push({ close: () => metrics.close() });
+
+    const netlink = await createNetlink();
+    const announcer = createAnnouncer();
+    this.closers.push({ close: () => announcer.close() }, { close: () => netlink.close() });
+    this.engine = new Engine({ journal: this.journal, netlink, announcer, createSocket: createVrrpSocket, vmacSysctl: createVmacSysctl() });
+
+    try {
+      const http = await startHttpServer({
+        listenAddress: o.webListenAddress,
+        telemetryPath: o.webTelemetryPath,
+        webConfigFile: o.webConfigFile,
+        metrics,
+        json: () => JSON.parse(renderKeepalivedJson(this.snapshot())),
+        healthy: () => !!this.engine?.running && !this.stopping,
+      });
+      this.closers.unshift({ close: () => http.close() });
+    } catch (e) {
+      this.journal.emit({ type: 'vrrp.log', level: 'error', message: `HTTP server on ${o.webListenAddress} failed: ${(e as Error).message}` });
+    }
+
+    const uninstall = installSignalHandlers(
+      {
+        stop: (sig) => void this.stop(sig),
+        reload: () => void this.reload(),
+        data: () => void this.dump('data'),
+        stats: () => void this.dump('stats'),
+        statsClear: () => void this.dump('stats_clear'),
+        json: () => void this.dump('json'),
+      },
+      (w) => this.journal.emit({ type: 'vrrp.log', level: 'warning', message: w }),
+    );
+    this.closers.push({ close: uninstall });
+
+    if (hasVrrp) await this.engine.start(this.cfg);
+    else this.engine.running = true;
+    await this.startOptional(hasLvs);
+    return new Promise<number>((resolve) => {
+      this.resolveExit = resolve;
+    });
+  }
+
+  private resolveExit: (code: number) => void = () => {};
+
+  /** SNMP and LVS start only when configured; their modules load lazily. */
+  private async startOptional(hasLvs: boolean): Promise<void> {
+    const g = this.cfg.global;
+    const snmpOn = this.opts.snmp || g.enableSnmpVrrp || g.enableSnmpChecker || g.enableSnmpRfcv2 || g.enableSnmpRfcv3 || g.enableTraps;
+    if (snmpOn) {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const snmp = require('../snmp/index') as typeof import('../snmp/index');
+        const agent = snmp.startSnmp({
+          socket: this.opts.snmpAgentSocket ?? g.snmpSocket ?? 'unix:/var/agentx/master',
+          journal: this.journal,
+          snapshot: this.snapshot,
+          enable: {
+            vrrp: this.opts.snmp || g.enableSnmpVrrp,
+            checker: this.opts.snmp || g.enableSnmpChecker,
+            rfcv2: this.opts.snmp || g.enableSnmpRfcv2,
+            rfcv3: this.opts.snmp || g.enableSnmpRfcv3,
+          },
+          traps: g.enableTraps,
+        });
+        this.snmpStatus = () => agent.status();
+        this.closers.unshift({ close: () => agent.stop() });
+      } catch (e) {
+        this.journal.emit({ type: 'vrrp.log', level: 'error', message: `SNMP subagent failed to start: ${(e as Error).message}` });
+      }
+    }
+    if (hasLvs) {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const lvs = require('../lvs/service') as {
+          startLvs(o: { config: KeepwatchConfig; journal: Journal; dontReleaseIpvs: boolean }): Promise<{ snapshot(): AgentSnapshot['virtualServers']; reload(cfg: KeepwatchConfig): Promise<void>; stop(): Promise<void> }>;
+        };
+        const svc = await lvs.startLvs({ config: this.cfg, journal: this.journal, dontReleaseIpvs: this.opts.dontReleaseIpvs });
+        this.virtualServers = () => svc.snapshot();
+        this.lvsReload = (cfg) => svc.reload(cfg);
+        this.closers.unshift({ close: () => svc.stop() });
+      } catch (e) {
+        // No IPVS in the kernel: a clear error, and VRRP keeps working (issue 7)
+        this.journal.emit({ type: 'vrrp.log', level: 'error', message: `LVS disabled: ${(e as Error).message}` });
+      }
+    }
+  }
+
+  private lvsReload: ((cfg: KeepwatchConfig) => Promise<void>) | null = null;
+
+  async reload(): Promise<void> {
+    if (this.stopping) return;
+    const t0 = performance.now();
+    const loaded = loadConfig(this.opts.useFile, { configId: this.opts.configId, allConfig: this.opts.allConfig });
+    if (!loaded.config) {
+      for (const d of loaded.diagnostics) this.journal.emit({ type: 'vrrp.log', level: 'error', message: formatDiagnostic(d) });
+      this.reloads.lastSuccessful = false;
+      this.reloads.failures++;
+      this.journal.emit({ type: 'config.reload', result: 'failure', file: this.opts.useFile, durationMs: performance.now() - t0, added: [], removed: [], changed: [], error: loaded.diagnostics.find((d) => d.severity === 'error')?.message ?? 'configuration refused' });
+      return;
+    }
+    try {
+      this.cfg = loaded.config;
+      this.notifier.update(this.notifierConfig(this.cfg));
+      const diff = await this.engine.reload(this.cfg);
+      if (this.lvsReload) await this.lvsReload(this.cfg);
+      this.reloads.lastSuccessful = true;
+      this.reloads.successes++;
+      this.reloads.lastSuccessWall = Date.now();
+      this.journal.emit({ type: 'config.reload', result: 'success', file: this.opts.useFile, durationMs: performance.now() - t0, ...diff });
+    } catch (e) {
+      this.reloads.lastSuccessful = false;
+      this.reloads.failures++;
+      this.journal.emit({ type: 'config.reload', result: 'failure', file: this.opts.useFile, durationMs: performance.now() - t0, added: [], removed: [], changed: [], error: (e as Error).message });
+    }
+  }
+
+  async dump(kind: 'data' | 'stats' | 'json' | 'stats_clear'): Promise<void> {
+    try {
+      const snap = this.snapshot();
+      let path: string | null;
+      if (kind === 'data') path = await writeDataDump(snap);
+      else if (kind === 'stats') path = await writeStatsDump(snap);
+      else if (kind === 'json') path = await writeJsonDump(snap);
+      else path = await writeStatsDumpThenClear(this.snapshot, () => this.engine.clearStats());
+      if (path) this.journal.emit({ type: 'dump.written', kind: kind === 'stats_clear' ? 'stats' : kind, path });
+    } catch (e) {
+      this.journal.emit({ type: 'vrrp.log', level: 'error', message: `cannot write ${kind} dump: ${(e as Error).message}` });
+    }
+  }
+
+  stop(signal = 'SIGTERM'): Promise<number> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      this.journal.emit({ type: 'daemon.stop', signal });
+      try {
+        await this.engine?.stop();
+        await this.notifier?.drain();
+      } catch (e) {
+        this.journal.emit({ type: 'vrrp.log', level: 'error', message: `stop: ${(e as Error).message}` });
+      }
+      this.notifier?.stop();
+      for (const c of this.closers) {
+        try {
+          await c.close();
+        } catch {
+          /* closing anyway */
+        }
+      }
+      await this.tracing?.shutdown().catch(() => undefined);
+      for (const f of this.fifos) f.close();
+      this.cleanupPidFiles();
+      this.resolveExit(this.exitCode);
+      return this.exitCode;
+    })();
+    return this.stopping;
+  }
+
+  private cleanupPidFiles(): void {
+    for (const f of this.pidFiles) removePidFile(f);
+    this.pidFiles = [];
+  }
+}
+
+export async function runDaemon(o: CliOptions): Promise<number> {
+  if (!fs.existsSync(o.useFile)) {
+    process.stderr.write(`Configuration file '${o.useFile}' does not exist\n`);
+    return 1;
+  }
+  const d = new Daemon(o);
+  const code = await d.start();
+  return code;
 }

@@ -110,6 +110,11 @@ export type JournalEvent =
     })
   | (Base & { type: 'vrrp.sync_group'; group: string; from: VrrpState; to: VrrpState; reason: TransitionReason })
   | (Base & InstanceRef & { type: 'vrrp.stats_cleared' })
+  /** keepalived's notify occasions (the FSM's notify action): scripts and FIFO lines follow these */
+  | (Base & InstanceRef & { type: 'vrrp.notify'; state: VrrpState | 'DELETED' | 'MASTER_RX_LOWER_PRI' | 'MASTER_PRIORITY' | 'BACKUP_PRIORITY'; priority: number })
+  | (Base & { type: 'vrrp.group_notify'; group: string; state: VrrpState })
+  /** a keepalived-format log line from the engine ("(VI_1) Entering MASTER STATE") */
+  | (Base & { type: 'vrrp.log'; level: 'debug' | 'info' | 'warning' | 'error'; message: string })
   // ---- tracking ----
   | (Base & { type: 'track.script'; name: string; result: 'success' | 'failure' | 'timeout'; exitCode: number | null; durationMs: number; status: 'init' | 'good' | 'bad' | 'init_failed'; changed?: 'good' | 'bad' })
   | (Base & { type: 'track.interface'; intf: string; up: boolean })

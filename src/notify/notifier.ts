@@ -1,6 +1,8 @@
 /**
  * Notify scripts and FIFO lines as a journal observer (shared/design.md: notify is one
- * more channel reading the same journal).
+ * more channel reading the same journal). The engine journals `vrrp.notify` /
+ * `vrrp.group_notify` exactly where keepalived notifies (the FSM's notify action), so
+ * scripts run on keepalived's occasions, not on every internal transition.
  *
  * keepalived 2.2.7 (vrrp/vrrp_notify.c, shared/research/keepalived-features.md §7):
  * for an instance transition, in order: the per-state script (notify_master /
@@ -43,12 +45,18 @@ export interface NotifierConfig {
   orderWaitMs?: number;
 }
 
-const STATES: Partial<Record<VrrpState, keyof NotifyTargets>> = {
+type NotifyState = VrrpState | 'DELETED' | 'MASTER_RX_LOWER_PRI' | 'MASTER_PRIORITY' | 'BACKUP_PRIORITY';
+
+const STATES: Partial<Record<NotifyState, keyof NotifyTargets>> = {
   MASTER: 'master',
   BACKUP: 'backup',
   FAULT: 'fault',
   STOP: 'stop',
+  DELETED: 'deleted',
+  MASTER_RX_LOWER_PRI: 'masterRxLowerPri',
 };
+/** keepalived runs the generic `notify` script for real states only (vrrp_notify.c) */
+const GENERIC: ReadonlySet<NotifyState> = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP', 'DELETED']);
 
 export class Notifier {
   private chains = new Map<string, Promise<void>>();
@@ -79,14 +87,10 @@ export class Notifier {
   }
 
   private onEvent(e: JournalEvent): void {
-    if (e.type === 'vrrp.transition') {
-      if (e.from === e.to) return;
-      // INIT is internal; keepalived notifies BACKUP/MASTER/FAULT/STOP only.
-      if (e.to === 'INIT') return;
-      this.notify('INSTANCE', e.instance, e.to, e.priority, this.cfg.instances.get(e.instance));
-    } else if (e.type === 'vrrp.sync_group') {
-      if (e.from === e.to || e.to === 'INIT') return;
-      this.notify('GROUP', e.group, e.to, 0, this.cfg.groups.get(e.group));
+    if (e.type === 'vrrp.notify') {
+      this.notify('INSTANCE', e.instance, e.state, e.priority, this.cfg.instances.get(e.instance));
+    } else if (e.type === 'vrrp.group_notify') {
+      this.notify('GROUP', e.group, e.state, 0, this.cfg.groups.get(e.group));
     } else if (e.type === 'realserver.state') {
       this.lvsLine(`RS ${e.realServer} ${e.virtualServer} ${e.up ? 'UP' : 'DOWN'}`);
     } else if (e.type === 'virtualserver.quorum') {
@@ -101,12 +105,12 @@ export class Notifier {
     }
   }
 
-  private notify(kind: 'INSTANCE' | 'GROUP', name: string, state: VrrpState, prio: number, t: NotifyTargets | undefined): void {
+  private notify(kind: 'INSTANCE' | 'GROUP', name: string, state: NotifyState, prio: number, t: NotifyTargets | undefined): void {
     const key = `${kind}:${name}`;
     const scripts: { event: string; s: NotifyScript; extra: string[] }[] = [];
     const per = STATES[state];
     if (t && per && t[per]) scripts.push({ event: `notify_${per}`, s: t[per]!, extra: [] });
-    if (t?.generic) scripts.push({ event: 'notify', s: t.generic, extra: [kind, name, state, String(prio)] });
+    if (t?.generic && GENERIC.has(state)) scripts.push({ event: 'notify', s: t.generic, extra: [kind, name, state, String(prio)] });
     const timeoutMs = state === 'STOP' ? (this.cfg.stopTimeoutMs ?? 1000) : 0;
     const prev = this.chains.get(key) ?? Promise.resolve();
     const waitCap = this.cfg.orderWaitMs ?? 5000;

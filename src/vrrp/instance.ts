@@ -738,13 +738,23 @@ export class SyncGroupRunner implements Dispatcher {
  * (vrrp_dispatcher_read). Unknown VRIDs are dropped; with logUnknownVrids they
  * are journalled as vrrp.global_error vrid_err (keepalived never counts them).
  */
-export function attachVridDemux(socket: VrrpSocket, runners: InstanceRunner[], opts: { journal: Journal; ifname: string; logUnknownVrids?: boolean; onLog?: (level: LogLevel, message: string) => void }): void {
-  const byVrid = new Map<number, InstanceRunner[]>();
-  for (const r of runners) {
-    const list = byVrid.get(r.options.fsm.vrid) ?? [];
-    list.push(r);
-    byVrid.set(r.options.fsm.vrid, list);
-  }
+export interface VridDemux {
+  /** replace the instances served by this socket (SIGHUP reload) */
+  setRunners(runners: InstanceRunner[]): void;
+}
+
+export function attachVridDemux(socket: VrrpSocket, runners: InstanceRunner[], opts: { journal: Journal; ifname: string; logUnknownVrids?: boolean; onLog?: (level: LogLevel, message: string) => void }): VridDemux {
+  let byVrid = new Map<number, InstanceRunner[]>();
+  const setRunners = (rs: InstanceRunner[]): void => {
+    const m = new Map<number, InstanceRunner[]>();
+    for (const r of rs) {
+      const list = m.get(r.options.fsm.vrid) ?? [];
+      list.push(r);
+      m.set(r.options.fsm.vrid, list);
+    }
+    byVrid = m;
+  };
+  setRunners(runners);
   socket.onPacket((p) => {
     try {
       const h = peekHeader(p.vrrp);
@@ -764,4 +774,5 @@ export function attachVridDemux(socket: VrrpSocket, runners: InstanceRunner[], o
       /* never throw out of a socket callback */
     }
   });
+  return { setRunners };
 }

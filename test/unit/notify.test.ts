@@ -78,10 +78,10 @@ describe('notifier as a journal observer', () => {
       lvsFifos: [fifo],
     });
     n.start();
-    const base = { instance: 'VI_1', vrid: 51, intf: 'eth0', masterPriority: 0 };
-    j.emit({ type: 'vrrp.transition', ...base, from: 'BACKUP', to: 'MASTER', reason: 'master_timeout', priority: 150 });
-    j.emit({ type: 'vrrp.sync_group', group: 'G1', from: 'BACKUP', to: 'MASTER', reason: 'sync_group' });
-    j.emit({ type: 'vrrp.transition', ...base, from: 'MASTER', to: 'BACKUP', reason: 'higher_priority_master', priority: 150 });
+    const base = { instance: 'VI_1', vrid: 51, intf: 'eth0' };
+    j.emit({ type: 'vrrp.notify', ...base, state: 'MASTER', priority: 150 });
+    j.emit({ type: 'vrrp.group_notify', group: 'G1', state: 'MASTER' });
+    j.emit({ type: 'vrrp.notify', ...base, state: 'BACKUP', priority: 150 });
     j.emit({ type: 'realserver.state', virtualServer: '[192.0.2.10]:tcp:80', realServer: '[198.51.100.2]:tcp:80', up: false, weight: 0, reason: 'checker' });
     await n.drain();
     await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).length === 5, 'all notify scripts');
