@@ -6,6 +6,7 @@ declare -A need=(
   [keepalived]=keepalived [snmpd]=snmpd [snmpwalk]=snmp [snmptrapd]=snmptrapd
   [promtool]=prometheus [prometheus]=prometheus [tcpdump]=tcpdump [ip]=iproute2
   [linux.uml]=user-mode-linux [ipvsadm]=ipvsadm [arping]=iputils-arping [pkill]=procps
+  [ping]=iputils-ping [curl]=curl [openssl]=openssl
 )
 missing=()
 for bin in "${!need[@]}"; do
