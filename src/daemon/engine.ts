@@ -180,7 +180,9 @@ export class Engine {
         // Only one socket per interface/family delivers packets (each raw socket sees
         // every VRRP packet on the interface); the others only send.
         const receiver = [...this.sockets.values()].find((x) => x.ifname === o.ifname && x.key.split('|')[1] === o.family);
-        entry.demux = attachVridDemux(receiver ? { ...socket, onPacket: () => {} } : socket, [], {
+        // (a send-only view for the others: class instances lose their methods when spread)
+        const sendOnly: VrrpSocket = { send: (b, d) => socket.send(b, d), onPacket: () => {}, onError: (cb) => socket.onError(cb), close: () => socket.close() };
+        entry.demux = attachVridDemux(receiver ? sendOnly : socket, [], {
           journal: this.deps.journal,
           ifname: o.ifname,
           logUnknownVrids: this.cfg.global.logUnknownVrids,

@@ -28,7 +28,10 @@ export interface VrrpSocketOptions {
   multicast: boolean;
   /** IPv4 source address to put in packets (IP_HDRINCL); IPv6: link-local or unicast_src_ip */
   srcAddress?: string;
-  /** TTL / hop limit for sent packets (255 for multicast; unicast_ttl for unicast) */
+  /**
+   * TTL / hop limit for sent packets (255 for multicast; unicast_ttl for unicast).
+   * IPv6 only: -1 leaves the kernel default hop limit (keepalived without unicast_ttl).
+   */
   ttl: number;
 }
 
@@ -48,6 +51,10 @@ export interface LinkInfo {
   running: boolean; // IFF_RUNNING (carrier)
   mac: string; // "aa:bb:cc:dd:ee:ff"
   mtu: number;
+  /** IFLA_INFO_KIND ("macvlan", "veth", "bridge"...) when the link has one */
+  kind?: string;
+  /** IFLA_LINK: the parent's index (macvlan/vlan/veth peer) when reported */
+  parentIndex?: number;
 }
 
 export interface AddressSpec {
@@ -60,6 +67,10 @@ export interface AddressSpec {
   label?: string;
   /** IPv6: IFA_F_NODAD */
   nodad?: boolean;
+  /** IFA_F_NOPREFIXROUTE */
+  noprefixroute?: boolean;
+  /** seconds; undefined = forever. keepalived gives IPv6 /128 VIPs 0 unless "preferred_lft forever" */
+  preferredLft?: number;
 }
 
 export interface AddressInfo extends AddressSpec {
@@ -83,6 +94,10 @@ export interface Netlink {
   setLinkUp(name: string, up: boolean): Promise<void>;
   /** link and address events (RTNLGRP_LINK, IPV4_IFADDR, IPV6_IFADDR) */
   onEvent(cb: (e: NetlinkEvent) => void): void;
+  /** socket-level failures, e.g. ENOBUFS on the event socket (events lost: re-read links/addresses) */
+  onError?(cb: (err: Error) => void): void;
+  /** IPv6 VMAC: IN6_ADDR_GEN_MODE_NONE before link up, so no link-local is derived from the VRRP MAC */
+  setIpv6AddrGenMode?(name: string, mode: 'eui64' | 'none' | 'stable_privacy' | 'random'): Promise<void>;
   close(): void;
 }
 

@@ -1,6 +1,8 @@
 /**
  * Test-side access to the namespace lab. The lab itself lives in src/lab/netns.ts
  * because `npm run demo` builds the same topology; tests add their own helpers here.
+ * To run keepwatch code INSIDE a namespace (sockets, netlink, procfs) see ./ns-node.ts:
+ * runNode(ns, script), startAgent(ns) (RPC into dist/ modules), startCapture(ns, tcpdump args).
  */
 export * from '../../src/lab/netns';
 

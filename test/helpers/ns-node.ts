@@ -69,9 +69,9 @@ export interface NodeProc {
   kill(): void;
 }
 
-/** Start `node script ...args` inside the namespace (own process group, killed by kill()). */
-export function runNode(ns: Netns, script: string, args: string[] = []): NodeProc {
-  const child = ns.spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Start `node [nodeArgs] script ...args` inside the namespace (own process group, killed by kill()). */
+export function runNode(ns: Netns, script: string, args: string[] = [], opts: { nodeArgs?: string[] } = {}): NodeProc {
+  const child = ns.spawn(process.execPath, [...(opts.nodeArgs ?? []), script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const listeners: Array<(l: string) => void> = [];
   let err = '';

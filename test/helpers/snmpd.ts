@@ -10,10 +10,15 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './netns';
 
-const ENV = { ...process.env, MIBS: '', MIBDIRS: '/nonexistent' };
+// The command-line tools keep persistent state too (cert_indexes/, snmpapp.conf): point
+// them at one fixed scratch dir so nothing is written under /var/lib/snmp.
+const toolState = join(tmpdir(), 'kw-snmp-tools');
+mkdirSync(toolState, { recursive: true });
+const ENV = { ...process.env, MIBS: '', MIBDIRS: '/nonexistent', SNMP_PERSISTENT_DIR: toolState };
 
 function envFor(dir: string): NodeJS.ProcessEnv {
   const persist = join(dir, 'persist');
@@ -86,6 +91,8 @@ export interface Snmpd extends Daemon {
   port: number;
   socket: string;
   target: string;
+  /** performance.now() when the AgentX socket was first seen (the master accepts subagents) */
+  socketAt: number;
 }
 
 /** Start snmpd as AgentX master and wait until it answers on UDP and its socket exists. */
@@ -110,17 +117,19 @@ export async function startSnmpd(o: SnmpdOptions): Promise<Snmpd> {
   // -f foreground, -C only our config, -Lo log to stdout, -p pid file
   const d = launch('/usr/sbin/snmpd', ['-f', '-C', '-c', conf, '-Lo', '-p', join(o.dir, 'snmpd.pid')], envFor(o.dir));
   const target = `127.0.0.1:${o.port}`;
+  let socketAt = 0;
   try {
     await waitFor(() => {
       if (d.proc.exitCode !== null) throw new Error(`snmpd exited: ${d.log.join('\n')}`);
       return existsSync(socket);
-    }, 'snmpd AgentX socket', 20_000);
-    await waitFor(async () => (await snmpCmd('snmpget', ['-t', '1', '-r', '0', target, '.1.3.6.1.2.1.1.3.0'])).code === 0, 'snmpd answering SNMP', 20_000, 100);
+    }, 'snmpd AgentX socket', 20_000, 5);
+    socketAt = performance.now();
+    await waitFor(async () => (await snmpCmd('snmpget', ['-t', '0.3', '-r', '0', target, '.1.3.6.1.2.1.1.3.0'])).code === 0, 'snmpd answering SNMP', 20_000, 50);
   } catch (e) {
     await d.stop();
     throw e;
   }
-  return { ...d, port: o.port, socket, target };
+  return { ...d, port: o.port, socket, target, socketAt };
 }
 
 export interface Snmptrapd extends Daemon {

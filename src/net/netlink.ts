@@ -1,0 +1,383 @@
+/**
+ * rtnetlink adapter on the `netlink` npm package 0.3.0 (pinned; unmaintained upstream,
+ * hence kept behind the Netlink interface of ./types so a koffi/AF_NETLINK version can
+ * replace it). Workarounds from shared/research/npm-feasibility.md §2:
+ *  - RtNetlinkSocket's 'message' drops the nlmsg type, so NEWADDR and DELADDR (NEWLINK and
+ *    DELLINK) look alike: events are read from the lower NetlinkSocket, which keeps it;
+ *  - errors are bare `Error("Request rejected: EEXIST")`: parsed into `code`/`errno`;
+ *  - IFLA_LINK is typed Buffer (u32 LE) and IFLA_LINKINFO is a raw nested-attribute Buffer.
+ *
+ * Two sockets, as keepalived (nl_cmd / nl_kernel): requests on one, multicast events on the
+ * other. With one socket an event arriving in the middle of a multipart dump reply makes
+ * the package split the dump and fail the request ("Multipart message not terminated").
+ *
+ * Sockets are created synchronously (createNetlink's first tick, onEvent's call), so they
+ * belong to the network namespace of the calling thread.
+ */
+import { AttrStream, FlagsNew, createRtNetlink, ifla, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
+import { constants as osConstants } from 'node:os';
+import type { AddressInfo, AddressSpec, Family, LinkInfo, Netlink, NetlinkEvent } from './types';
+import { formatIp, formatMac, parseIpv4, parseIpv6, parseMac } from './addr';
+import { ifIndex, ifName } from './libc';
+
+export { createVmacSysctl, readSysctl, writeSysctl, sysctlPath, type VmacSysctl, type VmacSysctlOptions } from './sysctl';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+// include/uapi/linux/rtnetlink.h message types
+const RTM_NEWLINK = 16;
+const RTM_DELLINK = 17;
+const RTM_NEWADDR = 20;
+const RTM_DELADDR = 21;
+/** IFLA_INET6_ADDR_GEN_MODE (include/uapi/linux/if_link.h) */
+const IFLA_INET6_ADDR_GEN_MODE = 8;
+const IN6_ADDR_GEN_MODE = { eui64: 0, none: 1, stable_privacy: 2, random: 3 } as const;
+/** No kernel answer within this is a bug somewhere; never leave a promise hanging. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** rtnetlink scopes (include/uapi/linux/rtnetlink.h enum rt_scope_t) */
+const SCOPES: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const SCOPE_NAMES = new Map(Object.entries(SCOPES).map(([k, v]) => [v, k]));
+
+export type NetlinkError = Error & { code: string; errno?: number };
+
+/**
+ * Turn the package's `Error("Request rejected: EEXIST")` (no code, no errno, no extack)
+ * into an Error with `code` and `errno`, prefixed with what we were doing.
+ */
+export function netlinkError(what: string, e: unknown): NetlinkError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const existing = (e as { code?: unknown } | null)?.code;
+  let code: string;
+  const m = /Request rejected: (E[A-Z0-9]+|-?\d+)/.exec(msg);
+  if (m) {
+    code = m[1]!;
+    if (/^-?\d+$/.test(code)) {
+      const n = Math.abs(Number(code));
+      code = Object.entries(osConstants.errno).find(([, v]) => v === n)?.[0] ?? `E${n}`;
+    }
+  } else if (typeof existing === 'string') code = existing;
+  else if (/Timeout has been reached/.test(msg)) code = 'ETIMEDOUT';
+  else code = 'EIO';
+  const err = new Error(`${what}: ${code}`, { cause: e }) as NetlinkError;
+  err.code = code;
+  const errno = (osConstants.errno as Record<string, number>)[code];
+  if (errno !== undefined) err.errno = errno;
+  return err;
+}
+
+function streamToBuffer(sd: ReturnType<typeof ifla.formatMacvlan>): Buffer {
+  const s = new AttrStream();
+  s.emit(sd);
+  return Buffer.concat(s.bufs);
+}
+
+/** One netlink attribute: len(u16) type(u16) payload, padded to 4 (NLA_ALIGN). */
+function nla(type: number, payload: Buffer): Buffer {
+  const len = 4 + payload.length;
+  const b = Buffer.alloc((len + 3) & ~3);
+  b.writeUInt16LE(len, 0);
+  b.writeUInt16LE(type, 2);
+  payload.copy(b, 4);
+  return b;
+}
+
+function u32le(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+
+function familyOf(n: number | undefined): Family | null {
+  return n === AF_INET ? 'ipv4' : n === AF_INET6 ? 'ipv6' : null;
+}
+
+function scopeNumber(s: AddressSpec['scope']): number {
+  if (s === undefined) return 0;
+  if (typeof s === 'number') return s;
+  return SCOPES[s] ?? 0;
+}
+
+/**
+ * Open adapters are held here until close(): the package's native socket is a weak
+ * handle, and an adapter reachable only through its own event listeners could be
+ * garbage-collected and silently stop delivering events (raw-socket did exactly that).
+ */
+const openAdapters = new Set<RtNetlink>();
+
+class RtNetlink implements Netlink {
+  private readonly req: RtNetlinkSocket;
+  private ev: RtNetlinkSocket | null = null;
+  private readonly eventCbs: Array<(e: NetlinkEvent) => void> = [];
+  private readonly errorCbs: Array<(e: Error) => void> = [];
+  private readonly names = new Map<number, string>();
+  private closed = false;
+
+  constructor() {
+    // 0 = leave the kernel's default buffer sizes (the package's typings wrongly require both)
+    this.req = createRtNetlink({ ref: false, recvBufferSize: 0, sendBufferSize: 0 });
+    this.req.socket.on('error', (e) => this.fail(netlinkError('netlink request socket', e)));
+    openAdapters.add(this);
+  }
+
+  private fail(err: Error): void {
+    for (const cb of this.errorCbs) {
+      try {
+        cb(err);
+      } catch {
+        /* nowhere left to report */
+      }
+    }
+  }
+
+  private opts(flags = 0) {
+    return { flags, timeout: REQUEST_TIMEOUT_MS };
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw netlinkError(what, Object.assign(new Error('closed'), { code: 'EBADF' }));
+    try {
+      return await fn();
+    } catch (e) {
+      throw netlinkError(what, e);
+    }
+  }
+
+  private index(ifname: string, what: string): number {
+    const idx = ifIndex(ifname);
+    if (typeof idx !== 'number') throw netlinkError(`${what}: no interface ${ifname}`, idx);
+    return idx;
+  }
+
+  private nameOf(index: number): string {
+    return this.names.get(index) ?? ifName(index) ?? '';
+  }
+
+  private toLink(m: rt.LinkMessage): LinkInfo {
+    const d = m.data;
+    const a = m.attrs;
+    const index = d.index ?? 0;
+    const name = a.ifname ?? this.nameOf(index);
+    const info: LinkInfo = {
+      index,
+      name,
+      up: !!d.flags?.up,
+      running: !!d.flags?.running,
+      mac: a.address ? formatMac(a.address) : '',
+      mtu: a.mtu ?? 0,
+    };
+    if (a.linkinfo) {
+      try {
+        const kind = ifla.parseInfo(a.linkinfo).kind;
+        if (kind) info.kind = kind;
+      } catch {
+        /* unknown nested layout: leave kind out */
+      }
+    }
+    if (a.link && a.link.length >= 4) info.parentIndex = a.link.readUInt32LE(0);
+    return info;
+  }
+
+  private toAddr(m: rt.AddressMessage): AddressInfo | null {
+    const d = m.data;
+    const a = m.attrs;
+    const family = familyOf(d.family);
+    if (!family) return null;
+    // IPv4: IFA_LOCAL is the local address, IFA_ADDRESS the peer/prefix (rtnetlink(7))
+    const bytes = family === 'ipv4' ? (a.local ?? a.address) : (a.address ?? a.local);
+    if (!bytes) return null;
+    const index = d.index ?? 0;
+    const flags = a.flags ?? d.flags ?? {};
+    const info: AddressInfo = {
+      family,
+      address: formatIp(bytes),
+      prefix: d.prefixlen ?? 0,
+      ifname: this.nameOf(index),
+      ifindex: index,
+      scope: SCOPE_NAMES.get(d.scope ?? 0) as AddressInfo['scope'] ?? d.scope,
+    };
+    if (a.broadcast) info.broadcast = formatIp(a.broadcast);
+    if (a.label) info.label = a.label;
+    if (flags.nodad) info.nodad = true;
+    if (flags.noprefixroute) info.noprefixroute = true;
+    if (a.cacheInfo && a.cacheInfo.ifaPrefered !== undefined && a.cacheInfo.ifaPrefered !== 0xffffffff) info.preferredLft = a.cacheInfo.ifaPrefered;
+    return info;
+  }
+
+  async getLinks(): Promise<LinkInfo[]> {
+    const msgs = await this.call('get links', () => this.req.getLinks(undefined, undefined, this.opts()));
+    const links = msgs.map((m) => this.toLink(m));
+    for (const l of links) this.names.set(l.index, l.name);
+    return links;
+  }
+
+  async getAddresses(): Promise<AddressInfo[]> {
+    await this.getLinks(); // fresh index -> name map for the ifname of each address
+    const msgs = await this.call('get addresses', () => this.req.getAddresses(undefined, undefined, this.opts()));
+    return msgs.map((m) => this.toAddr(m)).filter((x): x is AddressInfo => x !== null);
+  }
+
+  private addressRequest(a: AddressSpec, what: string): { data: rt.Address; attrs: rt.AddressAttrs } {
+    const bytes = a.family === 'ipv4' ? parseIpv4(a.address) : parseIpv6(a.address);
+    const max = a.family === 'ipv4' ? 32 : 128;
+    if (!bytes) throw netlinkError(`${what}: bad ${a.family} address ${a.address}`, Object.assign(new Error(), { code: 'EINVAL' }));
+    if (!Number.isInteger(a.prefix) || a.prefix < 0 || a.prefix > max)
+      throw netlinkError(`${what}: bad prefix length ${a.prefix}`, Object.assign(new Error(), { code: 'EINVAL' }));
+    const index = this.index(a.ifname, what);
+    const flags: rt.AddressFlags = {};
+    if (a.nodad) flags.nodad = true;
+    if (a.noprefixroute) flags.noprefixroute = true;
+    const data: rt.Address = { family: a.family === 'ipv4' ? AF_INET : AF_INET6, prefixlen: a.prefix, index, scope: scopeNumber(a.scope), flags };
+    const attrs: rt.AddressAttrs = { address: bytes };
+    if (Object.keys(flags).length) attrs.flags = flags; // IFA_FLAGS (u32): noprefixroute does not fit in ifa_flags
+    if (a.family === 'ipv4') {
+      attrs.local = bytes;
+      if (a.label) attrs.label = a.label;
+      if (a.broadcast && a.broadcast !== '-') {
+        if (a.broadcast === '+') {
+          // `brd +` (ip-address(8), keepalived's "brd +"): host bits all ones
+          const v = bytes.readUInt32BE(0);
+          const mask = a.prefix === 0 ? 0 : (0xffffffff << (32 - a.prefix)) >>> 0;
+          const b = Buffer.alloc(4);
+          b.writeUInt32BE((v | ~mask) >>> 0);
+          attrs.broadcast = b;
+        } else {
+          const b = parseIpv4(a.broadcast);
+          if (!b) throw netlinkError(`${what}: bad broadcast ${a.broadcast}`, Object.assign(new Error(), { code: 'EINVAL' }));
+          attrs.broadcast = b;
+        }
+      }
+    }
+    // keepalived: IPv6 /128 VIPs get preferred_lft 0 unless "preferred_lft forever"
+    if (a.preferredLft !== undefined) attrs.cacheInfo = { ifaPrefered: a.preferredLft, ifaValid: 0xffffffff, cstamp: 0, tstamp: 0 };
+    return { data, attrs };
+  }
+
+  async addAddress(a: AddressSpec): Promise<void> {
+    const what = `add address ${a.address}/${a.prefix} dev ${a.ifname}`;
+    const { data, attrs } = this.addressRequest(a, what);
+    // CREATE|EXCL like `ip addr add`: an existing address is EEXIST, not silently replaced
+    await this.call(what, () => this.req.newAddress(data, attrs, this.opts(FlagsNew.CREATE | FlagsNew.EXCL)));
+  }
+
+  async delAddress(a: AddressSpec): Promise<void> {
+    const what = `delete address ${a.address}/${a.prefix} dev ${a.ifname}`;
+    const { data, attrs } = this.addressRequest(a, what);
+    delete attrs.cacheInfo;
+    await this.call(what, () => this.req.delAddress(data, attrs, this.opts()));
+  }
+
+  async addMacvlan(name: string, parent: string, mac: string, mode: 'private' | 'bridge' = 'private'): Promise<void> {
+    const what = `add macvlan ${name} link ${parent} address ${mac}`;
+    const macBuf = parseMac(mac);
+    if (!macBuf) throw netlinkError(`${what}: bad MAC`, Object.assign(new Error(), { code: 'EINVAL' }));
+    if (name.length === 0 || name.length > 15) throw netlinkError(`${what}: bad name`, Object.assign(new Error(), { code: 'EINVAL' }));
+    const parentIndex = this.index(parent, what);
+    // keepalived vrrp_vmac.c: macvlan in private mode ("will receive frames with same MAC
+    // addr as configured on the interface" and not talk to sibling macvlans)
+    const linkinfo = streamToBuffer(
+      ifla.formatInfo({
+        kind: 'macvlan',
+        data: streamToBuffer(ifla.formatMacvlan({ mode: ifla.formatMacvlanMode(mode === 'private' ? { private: true } : { bridge: true }) })),
+      }),
+    );
+    await this.call(what, () =>
+      this.req.newLink({ family: 0 }, { ifname: name, link: u32le(parentIndex), address: macBuf, linkinfo }, this.opts(FlagsNew.CREATE | FlagsNew.EXCL)),
+    );
+  }
+
+  async delLink(name: string): Promise<void> {
+    const what = `delete link ${name}`;
+    const index = this.index(name, what);
+    await this.call(what, () => this.req.delLink({ index }, undefined, this.opts()));
+  }
+
+  async setLinkUp(name: string, up: boolean): Promise<void> {
+    const what = `set link ${name} ${up ? 'up' : 'down'}`;
+    const index = this.index(name, what);
+    await this.call(what, () => this.req.setLink({ index, change: { up: true }, flags: up ? { up: true } : {} }, undefined, this.opts()));
+  }
+
+  /**
+   * keepalived vrrp_vmac.c: an IPv6 VMAC gets IN6_ADDR_GEN_MODE_NONE so the kernel does
+   * not derive a link-local from the VRRP MAC (RFC 5798 §7.4), then the parent's
+   * link-local is added explicitly. Set it before bringing the link up.
+   */
+  async setIpv6AddrGenMode(name: string, mode: keyof typeof IN6_ADDR_GEN_MODE): Promise<void> {
+    const what = `set ${name} addrgenmode ${mode}`;
+    const index = this.index(name, what);
+    const afSpec = new Map<number, Buffer>([[AF_INET6, nla(IFLA_INET6_ADDR_GEN_MODE, Buffer.from([IN6_ADDR_GEN_MODE[mode]]))]]);
+    await this.call(what, () => this.req.setLink({ index }, { afSpec }, this.opts()));
+  }
+
+  onEvent(cb: (e: NetlinkEvent) => void): void {
+    this.eventCbs.push(cb);
+    if (this.ev || this.closed) return;
+    // a bigger receive buffer makes ENOBUFS (lost events) less likely during address storms;
+    // the kernel caps it at net.core.rmem_max
+    const ev = createRtNetlink({ ref: false, recvBufferSize: 1 << 20, sendBufferSize: 0 });
+    ev.socket.on('error', (e) => this.fail(netlinkError('netlink event socket (events may have been lost; re-read links and addresses)', e)));
+    // the lower socket keeps nlmsg_type: the only way to tell NEW from DEL
+    ev.socket.on('message', (msgs: NetlinkMessage[]) => {
+      for (const msg of msgs) this.event(msg);
+    });
+    ev.addMembership('LINK');
+    ev.addMembership('IPV4_IFADDR');
+    ev.addMembership('IPV6_IFADDR');
+    this.ev = ev;
+  }
+
+  onError(cb: (err: Error) => void): void {
+    this.errorCbs.push(cb);
+  }
+
+  private event(msg: NetlinkMessage): void {
+    let e: NetlinkEvent | null = null;
+    try {
+      if (msg.type === RTM_NEWLINK || msg.type === RTM_DELLINK) {
+        const link = this.toLink(rt.parseLinkMessage(msg.data));
+        if (msg.type === RTM_NEWLINK) this.names.set(link.index, link.name);
+        else this.names.delete(link.index);
+        e = { kind: 'link', op: msg.type === RTM_NEWLINK ? 'new' : 'del', link };
+      } else if (msg.type === RTM_NEWADDR || msg.type === RTM_DELADDR) {
+        const addr = this.toAddr(rt.parseAddressMessage(msg.data));
+        if (addr) e = { kind: 'addr', op: msg.type === RTM_NEWADDR ? 'new' : 'del', addr };
+      }
+    } catch (err) {
+      this.fail(netlinkError(`parse netlink event type ${msg.type}`, err));
+      return;
+    }
+    if (!e) return;
+    for (const cb of this.eventCbs) {
+      try {
+        cb(e);
+      } catch (err) {
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    openAdapters.delete(this);
+    this.req.socket.close();
+    this.ev?.socket.close();
+    this.ev = null;
+  }
+}
+
+/**
+ * Open the rtnetlink adapter. The request socket is opened before the first await (so in
+ * the caller's namespace); the returned promise resolves after an initial link dump.
+ */
+export async function createNetlink(): Promise<Netlink> {
+  const nl = new RtNetlink();
+  try {
+    await nl.getLinks();
+  } catch (e) {
+    nl.close();
+    throw e;
+  }
+  return nl;
+}
