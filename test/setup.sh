@@ -7,6 +7,7 @@ declare -A need=(
   [promtool]=prometheus [prometheus]=prometheus [tcpdump]=tcpdump [ip]=iproute2
   [linux.uml]=user-mode-linux [ipvsadm]=ipvsadm [arping]=iputils-arping [pkill]=procps
   [ping]=iputils-ping [curl]=curl [openssl]=openssl
+  [modprobe]=kmod [stty]=coreutils
 )
 missing=()
 for bin in "${!need[@]}"; do

@@ -33,7 +33,7 @@ export interface EngineDeps {
   announcer: Announcer;
   createSocket(opts: VrrpSocketOptions): VrrpSocket;
   /** sysctl setup for VMAC interfaces (arp_ignore, accept_local…); optional */
-  vmacSysctl?: { setup(vmac: string, parent: string): unknown; teardown?(vmac: string, parent: string): unknown };
+  vmacSysctl?: { setup(vmac: string, parent: string, opts?: { disableIpv6?: boolean }): unknown; release?(parent: string): unknown };
 }
 
 interface SocketEntry {
@@ -115,7 +115,10 @@ export class Engine {
     let vmac: string | undefined;
     if (inst.useVmac) {
       vmac = vmacName(inst, this.cfg);
-      await this.ensureVmac(vmac, parent, inst.useVmac.mac ?? vmacMac(fam(inst.family), inst.vrid));
+      // keepalived link_set_ipv6(ifp, false): an IPv4 VMAC without IPv6 addresses gets no IPv6
+      // (every node's VMAC has the same MAC, so the same EUI-64 link-local: DAD would fail)
+      const v6 = [...inst.virtualIpaddresses, ...inst.virtualIpaddressesExcluded].some((v) => v.family === 'inet6');
+      await this.ensureVmac(vmac, parent, inst.useVmac.mac ?? vmacMac(fam(inst.family), inst.vrid), inst.family === 'inet' && !v6);
       if (!inst.vmacXmitBase) txIf = vmac;
     }
     const primary = primaryAddressOf(inst, this.addrs, this.vipAddressSet()) ?? (inst.family === 'inet6' ? '::' : '0.0.0.0');
@@ -226,7 +229,7 @@ export class Engine {
     this.refreshDemux(s.ifname, family);
   }
 
-  private async ensureVmac(name: string, parent: string, mac: string): Promise<void> {
+  private async ensureVmac(name: string, parent: string, mac: string, disableIpv6 = false): Promise<void> {
     if (!this.links.has(name)) {
       try {
         await this.deps.netlink.addMacvlan(name, parent, mac, 'private');
@@ -236,7 +239,7 @@ export class Engine {
       }
     }
     try {
-      this.deps.vmacSysctl?.setup(name, parent);
+      this.deps.vmacSysctl?.setup(name, parent, { disableIpv6 });
       await this.deps.netlink.setLinkUp(name, true);
     } catch (e) {
       this.log('error', `cannot bring VMAC ${name} up: ${(e as Error).message}`);
@@ -539,12 +542,20 @@ export class Engine {
       await e.runner.stop();
     }
     this.detachSocket(e);
-    if (e.vmac) {
-      try {
-        await this.deps.netlink.delLink(e.vmac);
-      } catch {
-        /* already gone */
-      }
+    await this.dropVmac(e);
+  }
+
+  /**
+   * Delete the VMAC an instance created and give the parent its ARP sysctls back when its
+   * last VMAC goes (keepalived restore_vrrp_interfaces / reset_interface_parameters).
+   */
+  private async dropVmac(e: InstanceEntry): Promise<void> {
+    if (!e.vmac) return;
+    await this.deps.netlink.delLink(e.vmac).catch(() => undefined);
+    try {
+      this.deps.vmacSysctl?.release?.(e.inst.interface ?? this.cfg.global.defaultInterface);
+    } catch {
+      /* sysctl restore is best effort */
     }
   }
 
@@ -562,7 +573,7 @@ export class Engine {
     for (const p of this.processes.values()) p.stop();
     for (const e of this.instances.values()) {
       this.detachSocket(e);
-      if (e.vmac) await this.deps.netlink.delLink(e.vmac).catch(() => undefined);
+      await this.dropVmac(e);
     }
     this.running = false;
   }

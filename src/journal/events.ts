@@ -149,6 +149,8 @@ export type JournalEvent =
       failedCheckers?: number;
     })
   | (Base & { type: 'realserver.weight'; virtualServer: string; realServer: string; from: number; to: number; reason: string })
+  /** a checker-side log line that is not a state change (configuration warnings: quorum clamped, unsupported checker ...) */
+  | (Base & { type: 'lvs.log'; level: 'info' | 'warning' | 'error'; message: string })
   | (Base & {
       type: 'virtualserver.quorum';
       virtualServer: string;

@@ -92,9 +92,10 @@ export class Notifier {
     } else if (e.type === 'vrrp.group_notify') {
       this.notify('GROUP', e.group, e.state, 0, this.cfg.groups.get(e.group));
     } else if (e.type === 'realserver.state') {
-      this.lvsLine(`RS ${e.realServer} ${e.virtualServer} ${e.up ? 'UP' : 'DOWN'}`);
+      // keepalived's text ([ip]:proto:port) when the checker engine supplies it
+      this.lvsLine(`RS ${e.kaRealServer ?? e.realServer} ${e.kaVirtualServer ?? e.virtualServer} ${e.up ? 'UP' : 'DOWN'}`);
     } else if (e.type === 'virtualserver.quorum') {
-      this.lvsLine(`VS ${e.virtualServer} ${e.met ? 'UP' : 'DOWN'}`);
+      this.lvsLine(`VS ${e.kaVirtualServer ?? e.virtualServer} ${e.met ? 'UP' : 'DOWN'}`);
     }
   }
 

@@ -154,6 +154,19 @@ interface Dispatcher {
   dispatch(runner: InstanceRunner, ev: FsmEvent): void;
 }
 
+/**
+ * Will a BACKUP in state `s` drop an advert of priority `prio` at `now`? (fsm.ts
+ * onAdvertBackup, keepalived 2.2.7 vrrp_state_backup: preemption allowed, the priority
+ * lower than ours, no nopreempt and no preempt_delay still running.) The journal marks
+ * such adverts `discarded` so observers can print keepalived's "received lower priority
+ * (N) advert from X - discarding" line, which a log-only FSM message never reached.
+ */
+export function backupDiscards(s: FsmState, prio: number, now: number): boolean {
+  if (s.state !== 'BACKUP' || prio === 0 || s.cfg.nopreempt || prio >= s.effectivePriority) return false;
+  const inPreemptDelay = s.cfg.preemptDelayMs > 0 && (s.preemptAt === null || s.preemptAt > now);
+  return !inPreemptDelay;
+}
+
 // ---------------------------------------------------------------------------
 // InstanceRunner
 // ---------------------------------------------------------------------------
@@ -416,7 +429,8 @@ export class InstanceRunner {
     if (s.state === 'MASTER') this.extra.adverts_received_in_master++;
     this.lastAdvertReceivedMono = this.sched.now();
     this.lastAdvertReceivedWall = this.deps.journal.clock.wall();
-    this.deps.journal.emit({ type: 'vrrp.advert.received', ...this.ref(), src: a.src, priority: a.priority, advertIntCs: a.advertIntCs, inMaster: s.state === 'MASTER' });
+    const discarded = backupDiscards(s, a.priority, this.sched.now());
+    this.deps.journal.emit({ type: 'vrrp.advert.received', ...this.ref(), src: a.src, priority: a.priority, advertIntCs: a.advertIntCs, inMaster: s.state === 'MASTER', ...(discarded ? { discarded: 'lower_priority' as const } : {}) });
     this.dispatch({ type: 'advert', advert: { priority: a.priority, advertIntMs: a.advertIntMs }, src: a.src });
   }
 

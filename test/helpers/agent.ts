@@ -124,6 +124,12 @@ export async function startKeepwatch(ns: Netns, config: string, o: StartOptions 
       .filter(Boolean)
       .map((l) => l.replace(TS_PREFIX, ''));
 
+  /** the last 25 console lines without the per-packet GARP/NA ones, for failure messages */
+  const tail = (): string =>
+    lines()
+      .filter((l) => !/gratuitous ARP|unsolicited Neighbour|Sending\/queueing/.test(l))
+      .slice(-25)
+      .join('\n');
   const json = async (): Promise<JsonInstance[]> => {
     const { stdout } = await execFileP('ip', ['netns', 'exec', ns.name, 'curl', '-sf', '-m', '3', `http://127.0.0.1:${port}/json`], { encoding: 'utf8', timeout: 10_000 });
     return JSON.parse(stdout) as JsonInstance[];
@@ -153,7 +159,9 @@ export async function startKeepwatch(ns: Netns, config: string, o: StartOptions 
         `log ${re} in ${ns.name}`,
         timeoutMs,
         25,
-      ),
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}\n--- ${ns.name} log tail ---\n${tail()}`);
+      }),
     json,
     instance,
     waitState: (state, name = 'VI_1', timeoutMs = 20_000) =>
@@ -167,7 +175,7 @@ export async function startKeepwatch(ns: Netns, config: string, o: StartOptions 
         timeoutMs,
         50,
       ).catch((e: Error) => {
-        throw new Error(`${e.message}\n--- ${ns.name} log tail ---\n${lines().slice(-25).join('\n')}`);
+        throw new Error(`${e.message}\n--- ${ns.name} log tail ---\n${tail()}`);
       }),
     writeConfig: (text) => fs.writeFileSync(conf, text),
     signal: (sig) => {
@@ -216,7 +224,9 @@ export interface VrrpLab extends Lab {
   ping(host: string, ip: string): boolean;
   /** MAC of `ip` in `host`'s neighbour table (any state but FAILED/INCOMPLETE), or undefined */
   neighMac(host: string, ip: string): string | undefined;
-  /** stop every node started through this lab, then delete the namespaces */
+  /** SIGTERM every node started through this lab that still runs (kill -9 if it hangs) */
+  stopAll(): Promise<void>;
+  /** stop every node started through this lab, then delete the namespaces and node directories */
   close(): Promise<void>;
   /** start keepwatch on a host and remember it for close() */
   start(host: string, config: string, o?: StartOptions): Promise<KwNode>;
@@ -258,16 +268,13 @@ export function vrrpLab(id: string, nodes: string[] = ['a', 'b'], client = true)
       started.push(n);
       return n;
     },
+    async stopAll() {
+      await Promise.all(started.map((n) => n.stop('SIGTERM', 10_000).catch(() => n.crash())));
+    },
     async close() {
-      for (const n of started) {
-        try {
-          await n.stop('SIGTERM', 5_000);
-        } catch {
-          /* killed */
-        }
-      }
+      await this.stopAll();
       lab.destroy();
-      for (const n of started) fs.rmSync(n.dir, { recursive: true, force: true });
+      for (const d of new Set(started.map((n) => n.dir))) fs.rmSync(d, { recursive: true, force: true });
     },
   };
 }
@@ -308,4 +315,95 @@ export function instanceBlock(i: InstanceConf): string {
 /** A whole keepalived.conf: global_defs (scripts run as root, as in RESULTS.md §8) + blocks. */
 export function vrrpConf(routerId: string, ...blocks: string[]): string {
   return [`global_defs {`, `    router_id ${routerId}`, `    script_user root`, `    enable_script_security`, `}`, ...blocks].join('\n\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------
+// Small observers used by the VRRP suites
+// ---------------------------------------------------------------------------
+
+export interface LineProc {
+  child: ChildProcess;
+  lines: string[];
+  stop(): void;
+}
+
+/** A long-running command in `ns` (own process group) whose stdout lines are collected, e.g. `ip -o monitor address`. */
+export function startLines(ns: Netns, cmd: string, args: string[]): LineProc {
+  const child = ns.spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let partial = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => {
+    partial += d;
+    let i: number;
+    while ((i = partial.indexOf('\n')) >= 0) {
+      lines.push(partial.slice(0, i));
+      partial = partial.slice(i + 1);
+    }
+  });
+  child.stderr!.resume();
+  return { child, lines, stop: () => killGroup(child, 'SIGTERM') };
+}
+
+/**
+ * `ip -o monitor address` in `ns`, resolved once it is provably subscribed: a marker
+ * address on lo (198.51.100.254/32) is added and removed and both events were seen.
+ */
+export async function monitorAddresses(ns: Netns): Promise<LineProc> {
+  const m = startLines(ns, 'ip', ['-o', 'monitor', 'address']);
+  const marker = '198.51.100.254/32';
+  await waitFor(
+    () => {
+      ns.exec('ip', ['addr', 'replace', marker, 'dev', 'lo']);
+      return m.lines.some((l) => l.includes(marker));
+    },
+    `ip monitor in ${ns.name}`,
+    10_000,
+    100,
+  );
+  ns.exec('ip', ['addr', 'del', marker, 'dev', 'lo']);
+  await waitFor(() => m.lines.some((l) => l.startsWith('Deleted') && l.includes(marker)), `ip monitor marker deletion in ${ns.name}`);
+  return m;
+}
+
+/**
+ * The reading end of a notify FIFO the daemon created (keepalived opens it O_RDWR, so
+ * lines wait in the pipe until read; opened non-blocking here and drained on demand).
+ */
+export class FifoReader {
+  private fd: number | null = null;
+  private buf = '';
+  readonly lines: string[] = [];
+  constructor(readonly path: string) {}
+  /** open once the daemon has created the FIFO */
+  async open(timeoutMs = 20_000): Promise<void> {
+    await waitFor(() => fs.existsSync(this.path) && fs.statSync(this.path).isFIFO(), `FIFO ${this.path}`, timeoutMs);
+    this.fd = fs.openSync(this.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  }
+  /** read whatever is in the pipe; returns all complete lines so far */
+  read(): string[] {
+    if (this.fd === null) return this.lines;
+    const chunk = Buffer.alloc(65536);
+    for (;;) {
+      let n = 0;
+      try {
+        n = fs.readSync(this.fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        throw e;
+      }
+      if (n <= 0) break;
+      this.buf += chunk.subarray(0, n).toString('utf8');
+    }
+    let i: number;
+    while ((i = this.buf.indexOf('\n')) >= 0) {
+      this.lines.push(this.buf.slice(0, i));
+      this.buf = this.buf.slice(i + 1);
+    }
+    return this.lines;
+  }
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
 }

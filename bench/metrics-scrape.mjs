@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// Scrape cost of /metrics for 255 VRRP instances, and RSS with metrics + tracing on.
+// Run after `npx tsc -p .`:  node --expose-gc bench/metrics-scrape.mjs   (INSTANCES=, SCRAPES= to vary)
+// Prints numbers; asserts nothing. Loopback ports 19190-19191 only; bounded loops.
+import { createRequire } from 'node:module';
+import { createServer } from 'node:http';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import * as http from 'node:http';
+
+const require = createRequire(import.meta.url);
+const dist = new URL('../dist/', import.meta.url).pathname;
+const rssMiB = () => {
+  globalThis.gc?.();
+  return (process.memoryUsage().rss / 1048576).toFixed(1);
+};
+const rss0 = rssMiB();
+
+const { Journal } = require(`${dist}journal/journal.js`);
+const { createMetrics } = require(`${dist}observe/metrics.js`);
+const { createTracing } = require(`${dist}observe/tracing.js`);
+const { startHttpServer } = require(`${dist}http/server.js`);
+const { renderKeepalivedJson } = require(`${dist}observe/json.js`);
+const { createLogger, attachLogger } = require(`${dist}observe/log.js`);
+
+const N = Number(process.env.INSTANCES ?? 255);
+const SCRAPES = Number(process.env.SCRAPES ?? 200);
+
+function stats() {
+  return { advert_rcvd: 123456, advert_sent: 0, become_master: 3, release_master: 2, packet_len_err: 0, advert_interval_err: 0, ip_ttl_err: 1, invalid_type_rcvd: 0, addr_list_err: 0, invalid_authtype: 0, authtype_mismatch: 0, auth_failure: 0, pri_zero_rcvd: 1, pri_zero_sent: 0 };
+}
+function instance(k) {
+  const third = k >> 8;
+  const addr = `198.51.${100 + third}.${(k % 254) + 1}`;
+  const master = k % 2 === 0;
+  return {
+    iname: `VI_${k + 1}`, vrid: (k % 255) + 1, version: 3, family: 'ipv4', ifp_ifname: 'eth0', vmac_ifname: '',
+    state: master ? 'MASTER' : 'BACKUP', wantstate: master ? 'MASTER' : 'BACKUP', base_priority: master ? 150 : 100, effective_priority: master ? 150 : 100,
+    master_priority: 150, master_address: '192.0.2.11', adver_int: 0.1, master_adver_int: 0.1, skew_time: 0.06, master_down_interval: 0.36,
+    master_down_remaining: master ? null : 0.2, last_transition: 1795515063.893748, last_advert_received: master ? 0 : 1795515100.5,
+    time_in_state: { INIT: 0, BACKUP: 10, MASTER: 100, FAULT: 0, STOP: 0 }, nopreempt: false, preempt_delay: 0, accept: true, unicast: false, unicast_peers: [],
+    dont_track_primary: false, skip_check_adv_addr: false, strict_mode: false, garp_delay: 5, garp_refresh: 0, garp_rep: 5, garp_refresh_rep: 1,
+    garp_lower_prio_delay: 5, garp_lower_prio_rep: 5, lower_prio_no_advert: false, higher_prio_send_advert: false, promote_secondaries: false,
+    smtp_alert: false, notify_deleted: false, script: '', vipset: master,
+    vips: [{ text: `${addr}/24 dev eth0 scope global`, address: addr, prefix: 24, dev: 'eth0', installed: master, excluded: false }],
+    evips: [], track_script: ['chk'], track_interface: ['eth0'], auth_type: 0, vrrp_domain: '', sync_group: '', stats: stats(),
+    adverts_received_in_master: 0, garp_sent: 10, na_sent: 0,
+  };
+}
+const instances = Array.from({ length: N }, (_, k) => instance(k));
+const snapshot = () => ({
+  takenAt: Date.now(), running: true, version: '0.1.0', routerId: 'bench', instances, syncGroups: [],
+  scripts: [{ name: 'chk', command: "'/bin/true'", status: 'good', state: 0, interval: 1, weight: -20, rise: 2, fall: 2 }],
+  trackedInterfaces: [{ name: 'eth0', up: true }], virtualServers: [],
+  reload: { lastSuccessful: true, lastSuccessWall: Date.now(), successes: 0, failures: 0 }, snmp: { connected: false, reconnects: 0 },
+});
+
+function pct(a, p) {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+const fmt = (ms) => `${ms.toFixed(2)} ms`;
+
+// a tiny OTLP sink so tracing has a live collector
+let spansReceived = 0;
+const sink = createServer((req, res) => {
+  let b = '';
+  req.on('data', (c) => (b += c));
+  req.on('end', () => {
+    try {
+      for (const rs of JSON.parse(b).resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spansReceived += (ss.spans ?? []).length;
+    } catch {}
+    res.end('{}');
+  });
+});
+await new Promise((r) => sink.listen(19191, '127.0.0.1', r));
+
+const journal = new Journal();
+const rssModules = rssMiB(); // node + journal + prom-client + fastify + pino loaded, nothing enabled
+const tracing = await createTracing({ enabled: true, env: {}, endpoint: 'http://127.0.0.1:19191/v1/traces', scheduledDelayMillis: 200, settleMs: 50 });
+tracing.attach(journal);
+const metrics = createMetrics(journal, snapshot, { tracingExemplars: tracing, version: '0.1.0' });
+
+// populate journal-fed families: a transition with side effects per instance, adverts
+let mono = 0;
+for (const i of instances) {
+  const ref = { instance: i.iname, vrid: i.vrid, intf: 'eth0' };
+  journal.emit({ type: 'vrrp.transition', ...ref, from: 'BACKUP', to: i.state, reason: 'master_timeout', priority: i.effective_priority, masterPriority: 0 });
+  journal.emit({ type: 'vrrp.vip', ...ref, op: 'add', address: i.vips[0].address, dev: 'eth0', ok: true });
+  journal.emit({ type: 'vrrp.garp', ...ref, family: 'ipv4', count: 5, dev: 'eth0', address: i.vips[0].address });
+  for (let a = 0; a < 20; a++) {
+    journal.emit({ type: 'vrrp.advert.sent', ...ref, priority: 150, scheduledMono: mono, lagMs: Math.random() * 2 });
+    journal.emit({ type: 'vrrp.advert.received', ...ref, src: '192.0.2.12', priority: 150, advertIntCs: 10, inMaster: false, mono: (mono += 100) });
+  }
+}
+await tracing.forceFlush();
+for (let k = 0; k < 200 && spansReceived < N; k++) await new Promise((r) => setTimeout(r, 50));
+const rssOn = rssMiB(); // metrics + tracing enabled and populated, before any scrape
+
+// ---- hot path: what every observer costs per advert event (metrics + JSON logger + tracing attached) ----
+const logger = createLogger({ console: false, destination: { write() {} } });
+const detachLog = attachLogger(journal, logger);
+const EVENTS = 100_000;
+let h0 = performance.now();
+for (let k = 0; k < EVENTS; k++) {
+  const i = instances[k % N];
+  journal.emit({ type: 'vrrp.advert.received', instance: i.iname, vrid: i.vrid, intf: 'eth0', src: '192.0.2.12', priority: 150, advertIntCs: 10, inMaster: false, mono: (mono += 0.4) });
+}
+const perEventUs = ((performance.now() - h0) * 1000) / EVENTS;
+const bare = new Journal();
+h0 = performance.now();
+for (let k = 0; k < EVENTS; k++) {
+  const i = instances[k % N];
+  bare.emit({ type: 'vrrp.advert.received', instance: i.iname, vrid: i.vrid, intf: 'eth0', src: '192.0.2.12', priority: 150, advertIntCs: 10, inMaster: false, mono: (mono += 0.4) });
+}
+const bareUs = ((performance.now() - h0) * 1000) / EVENTS;
+
+// ---- in-process render ----
+const first = await metrics.render();
+const series = first.body.split('\n').filter((l) => l && !l.startsWith('#')).length;
+for (let k = 0; k < 20; k++) await metrics.render();
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+const t = [];
+for (let k = 0; k < SCRAPES; k++) {
+  const s0 = performance.now();
+  await metrics.render();
+  t.push(performance.now() - s0);
+  await new Promise((r) => setImmediate(r));
+}
+loop.disable();
+const tOm = [];
+for (let k = 0; k < Math.min(50, SCRAPES); k++) {
+  const s0 = performance.now();
+  await metrics.render('application/openmetrics-text');
+  tOm.push(performance.now() - s0);
+}
+
+// ---- over HTTP (fastify, keep-alive) ----
+const server = await startHttpServer({ listenAddress: '127.0.0.1:19190', metrics, json: () => renderKeepalivedJson(snapshot()), healthy: () => true });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const get = (p) =>
+  new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: 19190, path: p, agent }, (res) => {
+      let n = 0;
+      res.on('data', (c) => (n += c.length));
+      res.on('end', () => resolve(n));
+    }).on('error', reject);
+  });
+for (let k = 0; k < 10; k++) await get('/metrics');
+const th = [];
+let bytes = 0;
+for (let k = 0; k < SCRAPES; k++) {
+  const s0 = performance.now();
+  bytes = await get('/metrics');
+  th.push(performance.now() - s0);
+}
+const tj = [];
+for (let k = 0; k < 50; k++) {
+  const s0 = performance.now();
+  await get('/json');
+  tj.push(performance.now() - s0);
+}
+const rssEnd = rssMiB();
+
+console.log(`instances: ${N}, series per scrape: ${series}, body ${(first.body.length / 1024).toFixed(0)} KiB (HTTP ${(bytes / 1024).toFixed(0)} KiB)`);
+console.log(`render text 0.0.4 (in-process, ${SCRAPES} scrapes): median ${fmt(pct(t, 50))}, p99 ${fmt(pct(t, 99))}, max ${fmt(Math.max(...t))}`);
+console.log(`render OpenMetrics (in-process, ${tOm.length} scrapes): median ${fmt(pct(tOm, 50))}, p99 ${fmt(pct(tOm, 99))}`);
+console.log(`GET /metrics over HTTP keep-alive (${SCRAPES} scrapes): median ${fmt(pct(th, 50))}, p99 ${fmt(pct(th, 99))}`);
+console.log(`GET /json over HTTP (50): median ${fmt(pct(tj, 50))}, p99 ${fmt(pct(tj, 99))}`);
+console.log(`event-loop delay while scraping back to back: p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms`);
+console.log(`spans exported to the OTLP sink: ${spansReceived}`);
+console.log(`journal emit of one advert event: ${perEventUs.toFixed(2)} µs with metrics + logger + tracing attached (bare journal ${bareUs.toFixed(2)} µs)`);
+console.log(`RSS: process start ${rss0} MiB; modules loaded ${rssModules} MiB; metrics + tracing on (${N} instances populated) ${rssOn} MiB; after ${SCRAPES * 2 + 80} scrapes and the HTTP server ${rssEnd} MiB`);
+console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores, shared)`);
+
+detachLog();
+agent.destroy();
+await server.close();
+metrics.close();
+await tracing.shutdown();
+sink.close();
+{
+  const m = process.memoryUsage();
+  const f = (x) => (x / 1048576).toFixed(1);
+  console.log(`memory after the run (MiB): rss ${f(m.rss)}, heapTotal ${f(m.heapTotal)}, heapUsed ${f(m.heapUsed)}, external ${f(m.external)}, arrayBuffers ${f(m.arrayBuffers)}`);
+}

@@ -1,0 +1,220 @@
+/**
+ * Prometheus exposition: the classic text format 0.0.4 and OpenMetrics 1.0.0, rendered
+ * from the `get()` objects of every metric in a prom-client Registry.
+ *
+ * Why our own renderer instead of `registry.metrics()`: prom-client 15 renders only one
+ * content type per registry, and in OpenMetrics mode it *renames* counter metrics in place
+ * (`metric.name = name.replace(/_total$/, '')`), so the same registry can no longer render
+ * the text format afterwards (observability-anchors.md §4 "Gotcha"). Negotiating per
+ * request therefore needs a renderer that leaves the metrics untouched.
+ */
+import { performance } from 'node:perf_hooks';
+
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
+
+export interface Exemplar {
+  labelSet: Record<string, string>;
+  value: number;
+  /** seconds since the epoch */
+  timestamp?: number;
+}
+
+export interface Sample {
+  /** full sample name when it differs from the family (histogram _bucket/_sum/_count) */
+  metricName?: string;
+  labels: Record<string, string | number>;
+  /** `labels` already rendered ("{a=\"x\"}" or ""), cached by the producer to keep scrapes cheap */
+  labelStr?: string;
+  value: number;
+  exemplar?: Exemplar | null;
+}
+
+export interface FamilyData {
+  name: string;
+  help: string;
+  type: MetricType | string;
+  values: Sample[];
+}
+
+/** Anything that renders like a prom-client metric (prom-client's own classes and ours). */
+export interface MetricLike {
+  name: string;
+  get(): Promise<FamilyData> | FamilyData;
+}
+
+/** A family that can be collected against an explicit snapshot (ours; see families.ts). */
+export interface Collectable<S> extends MetricLike {
+  readonly help: string;
+  readonly type: string;
+  collectSnapshot(snapshot: S): FamilyData;
+  /**
+   * Fast path: append ready-made sample lines ("name{labels} value\n") without building
+   * Sample objects. Only for families whose sample lines are the same in both formats
+   * (gauges, and counters whose name ends in _total, without exemplars).
+   */
+  writeLines?(snapshot: S, lines: string[]): void;
+}
+
+export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+export type ExpositionFormat = 'text' | 'openmetrics';
+
+/**
+ * Content negotiation as Prometheus' own exporters do it (client_golang expfmt.Negotiate):
+ * OpenMetrics only when the client asks for it with a q-value at least as high as the
+ * text format's; anything unparseable falls back to text 0.0.4.
+ * Prometheus 2.x sends: `application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*\/*;q=0.1`.
+ */
+export function negotiate(accept: string | undefined): ExpositionFormat {
+  if (!accept) return 'text';
+  let om = -1;
+  let text = -1;
+  for (const part of accept.split(',')) {
+    const [typeRaw, ...params] = part.split(';');
+    const type = typeRaw.trim().toLowerCase();
+    let q = 1;
+    let version: string | undefined;
+    for (const p of params) {
+      const eq = p.indexOf('=');
+      if (eq < 0) continue;
+      const k = p.slice(0, eq).trim().toLowerCase();
+      const v = p.slice(eq + 1).trim().replace(/^"|"$/g, '');
+      if (k === 'q') {
+        const n = Number(v);
+        q = Number.isFinite(n) ? n : 0;
+      } else if (k === 'version') version = v;
+    }
+    if (q <= 0) continue;
+    if (type === 'application/openmetrics-text') {
+      if (version === undefined || version === '1.0.0' || version === '0.0.1') om = Math.max(om, q);
+    } else if (type === 'text/plain' || type === '*/*' || type === 'text/*') {
+      text = Math.max(text, q);
+    }
+  }
+  return om > 0 && om >= text ? 'openmetrics' : 'text';
+}
+
+export function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+function escapeHelp(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+const NEEDS_ESCAPE = /[\\\n"]/;
+export function escapeLabel(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/** `{k="v",…}` with exposition escaping, or "" for no labels. */
+export function labelString(labels: Record<string, string | number>): string {
+  let out = '';
+  for (const k in labels) {
+    const v = labels[k];
+    out += (out ? ',' : '') + k + '="' + (typeof v === 'string' ? escapeLabel(v) : formatValue(v)) + '"';
+  }
+  return out ? '{' + out + '}' : '';
+}
+
+/** the inside of a label set (no braces), to extend with more labels cheaply */
+export function labelInner(labels: Record<string, string | number>): string {
+  const s = labelString(labels);
+  return s ? s.slice(1, -1) : '';
+}
+
+/** Classic text format 0.0.4 of one family, appended to `out`. Empty families are left out (client_golang does the same). */
+export function renderTextFamily(f: FamilyData, out: string[]): void {
+  if (!f.values || f.values.length === 0) return;
+  // One flat string per family (array join), not one rope for the whole scrape: the
+  // pieces die young and the scavenger has little to copy (a 255-instance scrape is ~2 MB).
+  const lines: string[] = [`# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`];
+  for (const s of f.values) lines.push(`${s.metricName ?? f.name}${s.labelStr ?? labelString(s.labels)} ${formatValue(s.value)}\n`);
+  out.push(lines.join(''));
+}
+
+export function renderTextFamilies(families: FamilyData[]): string {
+  const out: string[] = [];
+  for (const f of families) renderTextFamily(f, out);
+  return out.join('');
+}
+
+/**
+ * OpenMetrics 1.0.0: counter families are named without `_total` while their samples keep
+ * it; exemplars (`# {trace_id="…"} value ts`) only on counter `_total` and histogram
+ * `_bucket` samples; the exposition ends with `# EOF`.
+ */
+export function renderOpenMetricsFamily(f: FamilyData, out: string[]): void {
+  if (!f.values || f.values.length === 0) return;
+  const isCounter = f.type === 'counter';
+  const family = isCounter ? f.name.replace(/_total$/, '') : f.name;
+  const type = f.type === 'gauge' || f.type === 'counter' || f.type === 'histogram' || f.type === 'summary' ? f.type : 'unknown';
+  const lines: string[] = [`# HELP ${family} ${escapeHelp(f.help)}\n# TYPE ${family} ${type}\n`];
+  for (const s of f.values) {
+    const name = s.metricName ?? (isCounter ? family + '_total' : f.name);
+    let line = `${name}${s.labelStr ?? labelString(s.labels)} ${formatValue(s.value)}`;
+    const ex = s.exemplar;
+    if (ex && Object.keys(ex.labelSet).length > 0 && (isCounter || name.endsWith('_bucket'))) {
+      line += ` # ${labelString(ex.labelSet) || '{}'} ${formatValue(ex.value)}`;
+      if (ex.timestamp !== undefined) line += ` ${ex.timestamp.toFixed(3)}`;
+    }
+    lines.push(line + '\n');
+  }
+  out.push(lines.join(''));
+}
+
+export function renderOpenMetricsFamilies(families: FamilyData[]): string {
+  const out: string[] = [];
+  for (const f of families) renderOpenMetricsFamily(f, out);
+  out.push('# EOF\n');
+  return out.join('');
+}
+
+export interface RenderOptions<S> {
+  /** snapshot handed to Collectable families (one instant for the whole scrape) */
+  snapshot?: S;
+  /**
+   * Give the event loop back after this many ms of rendering (default 4): a scrape of
+   * hundreds of instances must not delay the VRRP timers that share the thread.
+   */
+  sliceMs?: number;
+}
+
+function isCollectable<S>(m: MetricLike): m is Collectable<S> {
+  return typeof (m as Collectable<S>).collectSnapshot === 'function';
+}
+
+export async function render<S>(metrics: MetricLike[], format: ExpositionFormat, opts: RenderOptions<S> = {}): Promise<{ contentType: string; body: string }> {
+  const out: string[] = [];
+  const slice = opts.sliceMs ?? 4;
+  let sliceStart = performance.now();
+  const one = format === 'openmetrics' ? renderOpenMetricsFamily : renderTextFamily;
+  for (const m of metrics) {
+    try {
+      if (isCollectable<S>(m) && opts.snapshot !== undefined) {
+        if (m.writeLines) {
+          const lines: string[] = [];
+          m.writeLines(opts.snapshot, lines);
+          if (lines.length) {
+            const family = format === 'openmetrics' && m.type === 'counter' ? m.name.replace(/_total$/, '') : m.name;
+            lines.unshift(`# HELP ${family} ${escapeHelp(m.help)}\n# TYPE ${family} ${m.type}\n`);
+            out.push(lines.join(''));
+          }
+        } else one(m.collectSnapshot(opts.snapshot), out);
+      } else one(await m.get(), out);
+    } catch {
+      // one broken family must not take the scrape down
+    }
+    if (performance.now() - sliceStart > slice) {
+      await new Promise((r) => setImmediate(r));
+      sliceStart = performance.now();
+    }
+  }
+  if (format === 'openmetrics') out.push('# EOF\n');
+  return { contentType: format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE, body: out.join('') };
+}
