@@ -121,6 +121,7 @@ for (let k = 0; k < 20; k++) await metrics.render();
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 const t = [];
+const cpu0 = process.cpuUsage();
 for (let k = 0; k < SCRAPES; k++) {
   const s0 = performance.now();
   await metrics.render();
@@ -128,6 +129,8 @@ for (let k = 0; k < SCRAPES; k++) {
   await new Promise((r) => setImmediate(r));
 }
 loop.disable();
+const cpu1 = process.cpuUsage(cpu0);
+const cpuPerScrapeMs = (cpu1.user + cpu1.system) / 1000 / SCRAPES;
 const tOm = [];
 for (let k = 0; k < Math.min(50, SCRAPES); k++) {
   const s0 = performance.now();
@@ -164,6 +167,7 @@ const rssEnd = rssMiB();
 
 console.log(`instances: ${N}, series per scrape: ${series}, body ${(first.body.length / 1024).toFixed(0)} KiB (HTTP ${(bytes / 1024).toFixed(0)} KiB)`);
 console.log(`render text 0.0.4 (in-process, ${SCRAPES} scrapes): median ${fmt(pct(t, 50))}, p99 ${fmt(pct(t, 99))}, max ${fmt(Math.max(...t))}`);
+console.log(`CPU time per text render (user+sys, load-independent): ${cpuPerScrapeMs.toFixed(2)} ms`);
 console.log(`render OpenMetrics (in-process, ${tOm.length} scrapes): median ${fmt(pct(tOm, 50))}, p99 ${fmt(pct(tOm, 99))}`);
 console.log(`GET /metrics over HTTP keep-alive (${SCRAPES} scrapes): median ${fmt(pct(th, 50))}, p99 ${fmt(pct(th, 99))}`);
 console.log(`GET /json over HTTP (50): median ${fmt(pct(tj, 50))}, p99 ${fmt(pct(tj, 99))}`);

@@ -403,7 +403,9 @@ export class Preprocessor {
     for (;;) {
       let buf: string;
       let loc: Loc;
+      let isResidue = false;
       if (this.residue !== null) {
+        isResidue = true;
         buf = this.residue.text;
         loc = this.residue.loc;
         this.residue = null;
@@ -477,7 +479,7 @@ export class Preprocessor {
       }
       if (buf.length === 0) continue;
 
-      const processed = this.processLine(buf, loc);
+      const processed = this.processLine(buf, loc, isResidue);
       if (processed === null || processed.length === 0) continue;
       buf = processed;
 
@@ -497,7 +499,7 @@ export class Preprocessor {
    * sequences and substitution. Returns the line to use, or null when the
    * line was consumed (definition, ~SEQ, excluded by `@`, error).
    */
-  private processLine(input: string, loc: Loc): string | null {
+  private processLine(input: string, loc: Loc, isResidue: boolean): string | null {
     let buf = input;
     const budget: Budget = { subs: 0, chars: 0 };
     for (let pass = 0; ; pass++) {
@@ -523,6 +525,11 @@ export class Preprocessor {
         return null;
       }
       if (buf[0] === '~') break;
+      // A residue (the rest of a line after a `{`/`}`) went through substitution
+      // as part of its line, which stopped only when nothing more could be
+      // replaced; keepalived scans it again, which can never change it, and
+      // doing so here would make a line of many braces quadratic.
+      if (isResidue && pass === 0) break;
       if (!buf.includes('$')) break;
       const r = this.expand(buf, loc, budget);
       if (r === null) return null;

@@ -138,6 +138,17 @@ export function trackRefs(inst: VrrpInstance, cfg: KeepwatchConfig): { interface
   };
 }
 
+/**
+ * The notify an instance removed by a reload sends instead of STOP (keepalived 2.2.7
+ * vrrp.c clear_diff_vrrp + vrrp_notify.c send_instance_notifies): DELETED with
+ * `notify_deleted`, else FAULT for backward compatibility — and nothing at all when it was
+ * already in FAULT and notify_deleted is off (FAULT was announced then).
+ */
+export function deletedNotifyState(prevState: string, notifyDeleted: boolean): 'DELETED' | 'FAULT' | null {
+  if (notifyDeleted) return 'DELETED';
+  return prevState === 'FAULT' ? null : 'FAULT';
+}
+
 /** Stable identity of an instance across reloads (keepalived vrrp_exist: name + interface + vrid + family). */
 export function instanceKey(inst: VrrpInstance): string {
   return `${inst.name}|${inst.interface ?? ''}|${inst.vrid}|${inst.family}`;

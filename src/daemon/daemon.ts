@@ -22,7 +22,8 @@ import { createVrrpSocket } from '../net/vrrp-socket';
 import { Engine } from './engine';
 import { Notifier, type NotifierConfig } from '../notify/notifier';
 import { NotifyFifo } from '../notify/fifo';
-import { notifyTargets } from './build';
+import { commandLine, notifyTargets } from './build';
+import { runCommand } from '../notify/command';
 import type { AgentSnapshot } from '../state/snapshot';
 import { createLogger, attachLogger } from '../observe/log';
 import { createMetrics } from '../observe/metrics';
@@ -42,6 +43,8 @@ export class Daemon {
   cfg!: KeepwatchConfig;
   private notifier!: Notifier;
   private fifos: NotifyFifo[] = [];
+  /** FIFOs this process created with mkfifo: removed again when closed (keepalived fifo_close) */
+  private createdFifos = new Set<string>();
   private closers: Running[] = [];
   private pidFiles: string[] = [];
   private reloads = { lastSuccessful: true, lastSuccessWall: 0, successes: 0, failures: 0 };
@@ -69,18 +72,29 @@ export class Daemon {
   });
 
   private notifierConfig(cfg: KeepwatchConfig): NotifierConfig {
-    for (const f of this.fifos) f.close();
-    this.fifos = [];
-    const fifo = (path?: string) => {
+    this.closeFifos();
+    const fifo = (spec: KeepwatchConfig['global']['notifyFifo']) => {
+      const path = spec.path;
       if (!path) return undefined;
+      const existed = fs.existsSync(path);
       const f = new NotifyFifo(path);
       if (!f.open()) this.journal.emit({ type: 'vrrp.log', level: 'error', message: `Unable to open notify FIFO ${path}: ${f.error}` });
+      else if (!existed) this.createdFifos.add(path);
       this.fifos.push(f);
+      // keepalived lib/notify.c fifo_open: notify_fifo_script runs with the FIFO path as
+      // its last argument, (re)started whenever the FIFO is (re)opened (start and reload)
+      const sc = spec.script;
+      if (sc && !sc.disabled && f.error === null) {
+        const command = commandLine(sc);
+        void runCommand(command, { extraArgs: [path], user: { uid: sc.uid, gid: sc.gid } }).then((r) =>
+          this.journal.emit({ type: 'notify.run', event: 'notify_fifo_script', target: path, command, exitCode: r.exitCode, durationMs: r.durationMs, ...(r.error ? { error: r.error } : {}) }),
+        );
+      }
       return f;
     };
-    const both = fifo(cfg.global.notifyFifo.path);
-    const vrrp = fifo(cfg.global.vrrpNotifyFifo.path);
-    const lvs = fifo(cfg.global.lvsNotifyFifo.path);
+    const both = fifo(cfg.global.notifyFifo);
+    const vrrp = fifo(cfg.global.vrrpNotifyFifo);
+    const lvs = fifo(cfg.global.lvsNotifyFifo);
     return {
       instances: new Map(cfg.instances.map((i) => [i.name, notifyTargets(i.notify)])),
       groups: new Map(cfg.syncGroups.map((g) => [g.name, notifyTargets(g.notify)])),
@@ -144,7 +158,8 @@ export class Daemon {
         telemetryPath: o.webTelemetryPath,
         webConfigFile: o.webConfigFile,
         metrics,
-        json: () => JSON.parse(renderKeepalivedJson(this.snapshot())),
+        // keepalived's exact bytes (the string is sent as is)
+        json: () => renderKeepalivedJson(this.snapshot()),
         healthy: () => !!this.engine?.running && !this.stopping,
       });
       this.closers.unshift({ close: () => http.close() });
@@ -280,12 +295,31 @@ export class Daemon {
         }
       }
       await this.tracing?.shutdown().catch(() => undefined);
-      for (const f of this.fifos) f.close();
+      this.closeFifos();
       this.cleanupPidFiles();
       this.resolveExit(this.exitCode);
       return this.exitCode;
     })();
     return this.stopping;
+  }
+
+  /**
+   * keepalived fifo_close: unlink a FIFO we created before closing it, so a
+   * notify_fifo_script reading it sees end-of-file and cannot reopen the old one; a FIFO
+   * the operator made stays (and keeps its readers across reloads).
+   */
+  private closeFifos(): void {
+    for (const f of this.fifos) {
+      if (this.createdFifos.delete(f.path)) {
+        try {
+          fs.unlinkSync(f.path);
+        } catch {
+          /* already gone */
+        }
+      }
+      f.close();
+    }
+    this.fifos = [];
   }
 
   private cleanupPidFiles(): void {

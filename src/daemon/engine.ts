@@ -24,7 +24,7 @@ import { FileTracker } from '../track/file';
 import { ProcessTracker } from '../track/process';
 import { contribution, isFaulting, type TrackerStatus } from '../track/priority';
 import type { TransitionReason } from '../journal/events';
-import { commandLine, commandText, fam, instanceKey, instanceOptions, primaryAddressOf, trackRefs, vmacMac, vmacName, vipText } from './build';
+import { commandLine, commandText, deletedNotifyState, fam, instanceKey, instanceOptions, primaryAddressOf, trackRefs, vmacMac, vmacName, vipText } from './build';
 import type { InstanceSnapshot, ScriptSnapshot, SyncGroupSnapshot } from '../state/snapshot';
 
 export interface EngineDeps {
@@ -55,6 +55,8 @@ interface InstanceEntry {
   faults: Set<string>;
   weightSum: number;
   started: boolean;
+  /** set while a reload removes the instance: its STOP notify becomes FAULT/DELETED */
+  deleting?: { prevState: string };
 }
 
 const IF_SOURCE = 'interface:';
@@ -135,7 +137,16 @@ export class Engine {
       journal: this.deps.journal,
       hooks: {
         onLog: (level, message) => this.log(level, message),
-        onNotify: (instance, state, priority) => this.deps.journal.emit({ type: 'vrrp.notify', instance, vrid: inst.vrid, intf: txIf, state, priority }),
+        onNotify: (instance, state, priority) => {
+          const del = this.instances.get(instanceKey(inst))?.deleting;
+          if (del && state === 'STOP') {
+            const e = this.instances.get(instanceKey(inst))!;
+            const st = deletedNotifyState(del.prevState, !!e.inst.notify.deleted);
+            if (st) this.deps.journal.emit({ type: 'vrrp.notify', instance, vrid: inst.vrid, intf: txIf, state: st, priority });
+            return;
+          }
+          this.deps.journal.emit({ type: 'vrrp.notify', instance, vrid: inst.vrid, intf: txIf, state, priority });
+        },
         onNotifyEvent: (instance, event) => this.deps.journal.emit({ type: 'vrrp.notify', instance, vrid: inst.vrid, intf: txIf, state: event, priority: runner.state.effectivePriority }),
         onPriority: (instance, state, priority) => {
           if (inst.notifyPriorityChanges && (state === 'MASTER' || state === 'BACKUP'))
@@ -492,6 +503,8 @@ export class Engine {
       const next = newKeys.get(key);
       if (!next || next.syncGroup !== e.inst.syncGroup || groupSig(old, e.inst.syncGroup) !== groupSig(cfg, next.syncGroup) || !!next.useVmac !== !!e.inst.useVmac) {
         removed.push(e.inst.name);
+        // gone from the config (not restarted with changed membership): keepalived's deleted-instance notify
+        if (!next) e.deleting = { prevState: e.runner.state.state };
         await this.stopEntry(e);
         this.instances.delete(key);
       }

@@ -95,8 +95,8 @@ interface Rec {
   level: Level;
   msg: string;
   fields: Record<string, unknown>;
-  /** console lines; default [msg]; [] = nothing in console mode */
-  lines?: string[];
+  /** console lines; default [msg]; [] = nothing in console mode; {detail} lines only with -D */
+  lines?: (string | { text: string; detail: true })[];
   /** keepalived prints this only with -D */
   detailOnly?: boolean;
   /** an extra keepalived console line; JSON mode already has the event's own record */
@@ -149,8 +149,16 @@ export function attachLogger(journal: Journal, logger: Logger, opts: AttachOptio
     event: string;
   }
   let pending: EngineLine[] = [];
+  /** engine lines a structured record of this tick already rendered, expected to arrive after it */
+  let expected: ((text: string) => boolean)[] = [];
   let flushScheduled = false;
   const recentEngine = new Map<string, number>();
+  const scheduleFlush = () => {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushPending);
+    }
+  };
   const writeEngine = (l: EngineLine) => {
     recentEngine.delete(l.message);
     recentEngine.set(l.message, l.mono);
@@ -167,26 +175,40 @@ export function attachLogger(journal: Journal, logger: Logger, opts: AttachOptio
       m.eventWall = undefined;
     }
   };
-  const flushPending = () => {
-    flushScheduled = false;
+  /** write the held engine lines (in arrival order) */
+  const writePending = () => {
     const p = pending;
     pending = [];
     for (const l of p) writeEngine(l);
   };
-  const queueEngine = (l: EngineLine) => {
-    pending.push(l);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushPending);
-    }
+  const flushPending = () => {
+    flushScheduled = false;
+    expected = [];
+    writePending();
   };
-  /** a structured record renders `text`: drop a held engine duplicate; true if the engine already printed it */
-  const engineHad = (text: string, mono: number): boolean => {
-    const i = pending.findIndex((p) => p.message === text);
+  const queueEngine = (l: EngineLine) => {
+    const k = expected.findIndex((match) => match(l.message));
+    if (k >= 0) {
+      expected.splice(k, 1);
+      return;
+    }
+    pending.push(l);
+    scheduleFlush();
+  };
+  /** the engine's copy of a line a structured record renders: drop it whether it came just before or comes just after */
+  const swallowEngine = (match: (text: string) => boolean): 'held' | 'expected' => {
+    const i = pending.findIndex((p) => match(p.message));
     if (i >= 0) {
       pending.splice(i, 1);
-      return false;
+      return 'held';
     }
+    expected.push(match);
+    scheduleFlush();
+    return 'expected';
+  };
+  /** a structured record renders `text`: true if the engine already printed it (an earlier tick) */
+  const engineHad = (text: string, mono: number): boolean => {
+    if (swallowEngine((t) => t === text) === 'held') return false;
     const t = recentEngine.get(text);
     return t !== undefined && mono - t <= 1000;
   };
@@ -194,20 +216,19 @@ export function attachLogger(journal: Journal, logger: Logger, opts: AttachOptio
   let currentMono = 0;
   const emit = (r: Rec | null) => {
     if (!r) return;
-    const lines = r.lines ?? [r.msg];
-    if (r.consoleOnly && !consoleMode) {
-      for (const l of lines) engineHad(l, currentMono);
-      return;
-    }
+    const lines = (r.lines ?? [r.msg]).map((l) => (typeof l === 'string' ? { text: l, detail: !!r.detailOnly } : l));
+    // drop the engine's copies of these lines, then write the engine lines that came
+    // before this event, so the output keeps the order things happened in
+    const already = lines.map((l) => engineHad(l.text, currentMono));
+    if (!lines.some((l) => l.text === r.msg)) engineHad(r.msg, currentMono);
+    writePending();
+    if (r.consoleOnly && !consoleMode) return;
     if (consoleMode) {
-      if (r.detailOnly && !detail) {
-        for (const l of lines) engineHad(l, currentMono); // the engine's copy is detail-only too
-        return;
-      }
-      for (const l of lines) if (!engineHad(l, currentMono)) logger[r.level](l);
+      lines.forEach((l, k) => {
+        // detail lines only with -D (the engine's copy is detail-only too, and was dropped)
+        if (!already[k] && (!l.detail || detail)) logger[r.level](l.text);
+      });
     } else {
-      for (const l of lines) engineHad(l, currentMono);
-      if (!lines.includes(r.msg)) engineHad(r.msg, currentMono);
       const level = r.detailOnly && !detail && r.level === 'info' ? 'debug' : r.level;
       if (!logger.isLevelEnabled(level)) return;
       logger[level](r.fields, r.msg);
@@ -252,7 +273,7 @@ export function attachLogger(journal: Journal, logger: Logger, opts: AttachOptio
       case 'vrrp.transition': {
         const tag = `(${e.instance})`;
         const fields = { ...base, instance: e.instance, vrid: e.vrid, intf: e.intf, from: e.from, to: e.to, reason: e.reason, priority: e.priority, masterPriority: e.masterPriority, masterAddress: e.masterAddress };
-        const lines: string[] = [];
+        const lines: NonNullable<Rec['lines']> = [];
         let msg: string;
         if (e.to === 'STOP') {
           // keepalived has no "Entering" line for stop; its shutdown lines come from the
@@ -263,9 +284,10 @@ export function attachLogger(journal: Journal, logger: Logger, opts: AttachOptio
         // keepalived 2.2.7: a BACKUP only becomes MASTER when its read timer (the master
         // down timer) fires — after silence, after a priority-0 advert (timer = skew), or
         // when preempting (lower-priority adverts are discarded) — and logs the timeout
-        // first. The engine may journal it as vrrp.master_down; otherwise we print it here.
+        // first (a LOG_DETAIL line, -D). The engine may journal it as vrrp.master_down;
+        // otherwise it is printed here.
         const viaTimer = e.from === 'BACKUP' && e.to === 'MASTER' && e.reason !== 'sync_group' && e.reason !== 'address_owner' && e.reason !== 'admin';
-        if (viaTimer && !masterDownLogged.has(e.instance)) emit({ level: 'info', detailOnly: true, consoleOnly: true, msg: `${tag} Receive advertisement timeout`, fields });
+        if (viaTimer && !masterDownLogged.has(e.instance)) lines.push({ text: `${tag} Receive advertisement timeout`, detail: true });
         masterDownLogged.delete(e.instance);
         if (e.from === 'MASTER' && e.to === 'BACKUP' && e.masterAddress && e.masterPriority > e.priority) {
           lines.push(`${tag} Master received advert from ${e.masterAddress} with higher priority ${e.masterPriority}, ours ${e.priority}`);
@@ -333,7 +355,7 @@ export function attachLogger(journal: Journal, logger: Logger, opts: AttachOptio
           detailOnly: true,
           msg,
           fields: { ...base, instance: e.instance, vrid: e.vrid, intf: e.intf, family: e.family, dev: e.dev, address: e.address, count: e.count },
-          lines: [msg, ...new Array<string>(Math.max(0, Math.min(e.count, 1000))).fill(per)],
+          lines: [msg, ...new Array<string>(Math.max(0, Math.min(e.count, 1000))).fill(per)].map((text) => ({ text, detail: true as const })),
         });
         break;
       }
@@ -346,11 +368,17 @@ export function attachLogger(journal: Journal, logger: Logger, opts: AttachOptio
         break;
       case 'vrrp.error':
       case 'vrrp.global_error': {
+        // The instance runner also journals keepalived's text for the drop ("(VI_1) invalid
+        // TTL/HL. Received 64 and expect 255") as vrrp.log: that copy is swallowed and this
+        // record, rate-limited, stands for both — a packet flood is not a log flood.
+        const detail = e.detail;
+        if (detail) swallowEngine((t) => t.endsWith(detail));
         const who = e.type === 'vrrp.error' ? `(${e.instance}) ` : `${e.intf}: `;
         const key = `${e.type === 'vrrp.error' ? e.instance : e.intf}\u0000${e.counter}`;
         const rl = rateLimited(key, e.mono);
         if (!rl.ok) break;
-        const msg = `${who}bad VRRP packet${e.src ? ` from ${e.src}` : ''}: ${e.counter}${e.detail ? ` (${e.detail})` : ''}${rl.suppressed ? ` [${rl.suppressed} similar suppressed]` : ''}`;
+        const text = detail ? `${who}${detail}` : `${who}bad VRRP packet${e.src ? ` from ${e.src}` : ''}: ${e.counter}`;
+        const msg = `${text}${rl.suppressed ? ` [${rl.suppressed} similar suppressed]` : ''}`;
         const fields = e.type === 'vrrp.error' ? { ...base, instance: e.instance, vrid: e.vrid, intf: e.intf, counter: e.counter, src: e.src, detail: e.detail, suppressed: rl.suppressed } : { ...base, intf: e.intf, counter: e.counter, src: e.src, detail: e.detail, suppressed: rl.suppressed };
         emit({ level: 'warn', msg, fields });
         break;

@@ -159,9 +159,12 @@ export async function startKeepwatch(ns: Netns, config: string, o: StartOptions 
         `log ${re} in ${ns.name}`,
         timeoutMs,
         25,
-      ).catch((e: Error) => {
-        throw new Error(`${e.message}\n--- ${ns.name} log tail ---\n${tail()}`);
-      }),
+      ).then(
+        (l) => l!,
+        (e: Error) => {
+          throw new Error(`${e.message}\n--- ${ns.name} log tail ---\n${tail()}`);
+        },
+      ),
     json,
     instance,
     waitState: (state, name = 'VI_1', timeoutMs = 20_000) =>
@@ -174,9 +177,12 @@ export async function startKeepwatch(ns: Netns, config: string, o: StartOptions 
         `${name} ${state} in ${ns.name}`,
         timeoutMs,
         50,
-      ).catch((e: Error) => {
-        throw new Error(`${e.message}\n--- ${ns.name} log tail ---\n${tail()}`);
-      }),
+      ).then(
+        (i) => i!,
+        (e: Error) => {
+          throw new Error(`${e.message}\n--- ${ns.name} log tail ---\n${tail()}`);
+        },
+      ),
     writeConfig: (text) => fs.writeFileSync(conf, text),
     signal: (sig) => {
       if (child.pid !== undefined && running()) process.kill(child.pid, sig);

@@ -148,6 +148,13 @@ async function cycle(p: Pair, high: NodeName): Promise<void> {
   }
 }
 
+/** a failure message with both daemons' recent console lines */
+function withLogs(e: unknown, p: Pair): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  err.message += `\n--- keepalived (last run) ---\n${p.ka?.lines().slice(-30).join('\n') ?? ''}\n--- keepwatch (last run) ---\n${p.kw?.lines().slice(-30).join('\n') ?? ''}`;
+  return err;
+}
+
 describe('interval accounting used below (pure)', () => {
   it('parses ip -ts stamps and finds overlaps between the two nodes only', () => {
     const t = parseIpTs('[2026-11-25T14:44:33.798371] 2: eth0    inet 192.0.2.50/24 scope global secondary eth0');
@@ -180,6 +187,8 @@ describe('keepwatch ⇄ keepalived 2.2.7: failover both ways, preemption, never 
         const p = makePair(`i${vi}${high}`, v);
         try {
           await cycle(p, high);
+        } catch (e) {
+          throw withLogs(e, p);
         } finally {
           await p.close();
         }

@@ -67,6 +67,33 @@ describe('keepwatch transport variants in namespaces', () => {
     await waitFor(() => lab.hasAddr('a', '192.0.2.50/24') && !lab.hasAddr('b', '192.0.2.50/24'), 'VIP back on a');
   });
 
+  it('VRRPv2 at 1 s with PASS authentication: keepalived-format adverts, election, SIGTERM failover', async () => {
+    const v2 = (prio: number) =>
+      instanceBlock({ priority: prio, version: 2, advert: 1, extra: ['authentication {', '    auth_type PASS', '    auth_pass kw2pass', '}'] });
+    const a = await lab.start('a', vrrpConf('a', v2(150)));
+    const b = await lab.start('b', vrrpConf('b', v2(100)));
+    // Master_Down_Interval v2 = 3 s + (256 - 150)/256 s for a (RESULTS.md §3)
+    await a.waitState('MASTER');
+    await b.waitState('BACKUP');
+    expect((await a.instance())!.data).toMatchObject({ version: 2, adver_int: 1, auth_type: 1 });
+    // RESULTS.md §6.10: 0x21, auth type 1 carrying the password, interval in seconds
+    const adv = await startCapture(lab.hosts.cl!, ['-i', 'eth0', '-n', '-v', '-c', '1', 'ip proto 112']);
+    const text = (await adv.done).join(' ');
+    expect(text).toMatch(/tos 0xc0, ttl 255, .*flags \[none\], proto VRRP \(112\).*192\.0\.2\.11 > 224\.0\.0\.18: VRRPv2, Advertisement, vrid 51, prio 150, authtype simple, intvl 1s, length 20, addrs: 192\.0\.2\.50 auth "kw2pass"/);
+    const mb = b.mark();
+    await a.stop();
+    await b.waitState('MASTER');
+    const lines = b.lines().slice(mb);
+    expect(lines.indexOf('(VI_1) Backup received priority 0 advertisement')).toBeGreaterThanOrEqual(0);
+    expect(lines.indexOf('(VI_1) Entering MASTER STATE')).toBeGreaterThan(lines.indexOf('(VI_1) Backup received priority 0 advertisement'));
+    await waitFor(() => lab.hasAddr('b', '192.0.2.50/24') && !lab.hasAddr('a', '192.0.2.50/24'), 'VIP on b only');
+    // a wrong password is an authentication failure, not a master (RFC 3768 §7.1)
+    const c = await lab.start('a', vrrpConf('a', v2(150).replace('kw2pass', 'wrong123')));
+    await waitFor(async () => (await b.instance())!.stats.auth_failure >= 1, "b counting a's bad password", 30_000);
+    expect((await b.instance())!.data.state).toBe(2);
+    await c.stop();
+  });
+
   it('IPv6 (VRRPv3): adverts from the link-local address to ff02::12; the new master sends an unsolicited NA the client follows', async () => {
     const v6 = (prio: number) => instanceBlock({ priority: prio, vips: ['2001:db8::50/64 dev eth0'] });
     const a = await lab.start('a', vrrpConf('a', v6(150)));

@@ -19,7 +19,7 @@ import { createMetrics } from '../../src/observe/metrics';
 import { waitFor } from '../helpers/netns';
 import { threeInstanceSnapshot } from './fixtures';
 
-const PORT = { plain: 19100, tls: 19101, mtls: 19102, slow: 19103, conn: 19104, authflood: 19105, anyip: 19106 };
+const PORT = { plain: 19100, tls: 19101, mtls: 19102, slow: 19103, conn: 19104, authflood: 19105, anyip: 19106, wildcard: 19107 };
 
 interface Res {
   status: number;
@@ -118,6 +118,18 @@ describe('plain HTTP', () => {
     expect((await request(`${base}/metrics`, { method: 'POST', body: 'x'.repeat(64 * 1024), headers: { 'content-type': 'text/plain' } })).status).toBeGreaterThanOrEqual(400);
     // and it is still fine
     expect((await request(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('IPv6 loopback listen address; a busy port is an error, not a crash', async () => {
+    // (":port" = every address is not exercised here: tests stay on loopback)
+    const s = await startHttpServer({ listenAddress: `[::1]:${PORT.wildcard}`, metrics, json: () => '[]', healthy: () => true });
+    try {
+      expect(s.url).toBe(`http://[::1]:${PORT.wildcard}`);
+      expect((await request(`${s.url}/healthz`)).status).toBe(200);
+      await expect(startHttpServer({ listenAddress: `[::1]:${PORT.wildcard}`, metrics, json: () => '[]', healthy: () => true })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await s.close();
+    }
   });
 
   it('a render failure is a 500, not a crash', async () => {

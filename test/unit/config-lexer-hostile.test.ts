@@ -141,7 +141,14 @@ describe('hostile input', () => {
   });
 
   it('a 1 MB line of $ and ${ fragments is processed in bounded time', () => {
-    const r = p(`$A=x\nv ${'$${'.repeat(300_000)}\nw ${'$A '.repeat(5000)}\n`);
+    // every `{` splits the line: the pieces after it must not be rescanned from scratch
+    const r = p(`$A=x\nv ${'$$ ${ } '.repeat(100_000)}\nw ${'$A '.repeat(5000)}\n`);
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      'line is 800002 bytes long; keepalived 2.2.7 reads lines in 1024-byte pieces and would split it (keepwatch keeps it whole)',
+    ]);
+    // `v $$ $` {} then 99 999 times `$$ $` {}, then w
+    expect(shape(r.nodes.slice(0, 2))).toEqual([['2:v $$ $', []], ['2:$$ $', []]]);
+    expect(r.nodes.length).toBe(100_000 + 1);
     expect(r.nodes[r.nodes.length - 1]!.args.length).toBe(5000);
     expect(r.nodes[r.nodes.length - 1]!.args.every((a) => a === 'x')).toBe(true);
   });

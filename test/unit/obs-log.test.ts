@@ -155,6 +155,9 @@ describe("the engine's own keepalived lines (vrrp.log / lvs.log)", () => {
       const r = rig({ console: true, detail });
       const t = 1795515200;
       // what the FSM journals for a takeover: its text first, then the structured event
+      r.at(t, { type: 'vrrp.log', level: 'info', message: '(VI_1) Master received advert from 192.0.2.9 with same priority 100 but higher IP address than ours' });
+      r.at(t, { type: 'vrrp.log', level: 'info', message: '(VI_1) Entering BACKUP STATE' });
+      r.at(t, { type: 'vrrp.transition', ...I, from: 'MASTER', to: 'BACKUP', reason: 'higher_priority_master', priority: 100, masterPriority: 100, masterAddress: '192.0.2.9' });
       r.at(t, { type: 'vrrp.log', level: 'debug', message: '(VI_1) Receive advertisement timeout' });
       r.at(t, { type: 'vrrp.log', level: 'info', message: '(VI_1) Entering MASTER STATE' });
       r.at(t, { type: 'vrrp.transition', ...I, from: 'BACKUP', to: 'MASTER', reason: 'master_timeout', priority: 150, masterPriority: 0 });
@@ -167,6 +170,8 @@ describe("the engine's own keepalived lines (vrrp.log / lvs.log)", () => {
       r.at(t + 0.3, { type: 'track.script', name: 'chk_file', result: 'success', exitCode: 0, durationMs: 2, status: 'good', changed: 'good' });
       await tick();
       expect(r.out.map((l) => l.slice(26).replace(/\n$/, ''))).toEqual([
+        '(VI_1) Master received advert from 192.0.2.9 with same priority 100 but higher IP address than ours',
+        '(VI_1) Entering BACKUP STATE',
         ...(detail ? ['(VI_1) Receive advertisement timeout'] : []),
         '(VI_1) Entering MASTER STATE',
         '(VI_1) Received advert from 192.0.2.12 with lower priority 90, ours 150, forcing new election',
@@ -174,6 +179,22 @@ describe("the engine's own keepalived lines (vrrp.log / lvs.log)", () => {
         'VRRP_Script(chk_file) succeeded',
       ]);
     }
+  });
+
+  it('a bad-packet flood (vrrp.error + the engine\'s text for each) prints one keepalived line per second', async () => {
+    const r = rig({ console: true });
+    for (let k = 0; k < 500; k++) {
+      r.at(20 + k * 0.001, { type: 'vrrp.error', ...I, counter: 'ip_ttl_err', src: '192.0.2.66', detail: 'invalid TTL/HL. Received 64 and expect 255' });
+      r.at(20 + k * 0.001, { type: 'vrrp.log', level: 'info', message: '(VI_1) invalid TTL/HL. Received 64 and expect 255' });
+    }
+    await tick();
+    r.at(21.2, { type: 'vrrp.error', ...I, counter: 'ip_ttl_err', src: '192.0.2.66', detail: 'invalid TTL/HL. Received 64 and expect 255' });
+    r.at(21.2, { type: 'vrrp.log', level: 'info', message: '(VI_1) invalid TTL/HL. Received 64 and expect 255' });
+    await tick();
+    expect(r.out.map((l) => l.slice(26).replace(/\n$/, ''))).toEqual([
+      '(VI_1) invalid TTL/HL. Received 64 and expect 255',
+      '(VI_1) invalid TTL/HL. Received 64 and expect 255 [499 similar suppressed]',
+    ]);
   });
 
   it('JSON: the structured record replaces the engine duplicate of the same tick', async () => {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFsm, fsmConfig, step, type FsmConfig, type FsmState } from '../../src/vrrp/fsm';
 import { backupDiscards } from '../../src/vrrp/instance';
+import { deletedNotifyState } from '../../src/daemon/build';
 
 function backup(c: Partial<FsmConfig> = {}): FsmState {
   const s = createFsm(fsmConfig({ vrid: 51, primaryAddress: '192.0.2.11', version: 3, advertIntMs: 100, priority: 150, ...c }));
@@ -57,5 +58,15 @@ describe('backupDiscards (journal vrrp.advert.received.discarded)', () => {
   it('only in BACKUP', () => {
     const init = createFsm(fsmConfig({ vrid: 51, primaryAddress: '192.0.2.11', priority: 150 }));
     expect(backupDiscards(init, 90, 0)).toBe(false);
+  });
+});
+
+describe('deletedNotifyState (instance removed by SIGHUP)', () => {
+  it('FAULT by default, DELETED with notify_deleted, nothing when already FAULT', () => {
+    expect(deletedNotifyState('MASTER', false)).toBe('FAULT');
+    expect(deletedNotifyState('BACKUP', false)).toBe('FAULT');
+    expect(deletedNotifyState('FAULT', false)).toBeNull();
+    expect(deletedNotifyState('MASTER', true)).toBe('DELETED');
+    expect(deletedNotifyState('FAULT', true)).toBe('DELETED');
   });
 });

@@ -28,8 +28,11 @@ export function checkKeywords(ctx: Ctx, active: boolean): Kw[] {
   const queue: CheckerDraft[] = [];
   const lastVs = (): VsDraft => C.vss[C.vss.length - 1];
   const lastRs = (): RsDraft => lastVs().rs[lastVs().rs.length - 1];
-  const cur = (): CheckerDraft => queue[queue.length - 1];
-  const co = (): ConnDraft => cur().co!;
+  // keepalived uses the tail of its checkers queue; after a checker was
+  // dropped mid-block that is another (or no) checker — never crash on it
+  const orphan = (): CheckerDraft => ({ type: 'TCP_CHECK', file: '', line: 0, co: {}, logAllFailures: false, defaultRetry: 0, defaultDelayBeforeRetryUs: 0, removed: true, http: { urls: [], httpProtocol: '1.0', enableSni: false, fastRecovery: false }, smtp: { hosts: [] }, dns: { type: 'SOA' }, udp: { requireReply: false, minLen: 0, maxLen: 255 } });
+  const cur = (): CheckerDraft => queue[queue.length - 1] ?? orphan();
+  const co = (): ConnDraft => (cur().co ??= {});
   (ctx as Ctx & { checkersQueue?: CheckerDraft[] }).checkersQueue = queue;
 
   const fmtVs = (vs: VsDraft): string => (vs.vsgname ? `[${vs.vsgname}]:${vs.port}` : vs.fwmark !== undefined ? `FWM ${vs.fwmark}` : `[${vs.addr?.text}]:${vs.protocol?.toLowerCase() ?? 'none'}:${vs.port}`);

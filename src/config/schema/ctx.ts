@@ -200,6 +200,8 @@ export interface VrrpData {
   trackFiles: TrackFile[];
   syncGroups: SyncGroupDraft[];
   instances: VrrpDraft[];
+  /** name → instance, for keepalived's by-name lookups in O(1) */
+  byName: Map<string, VrrpDraft>;
   staticAddresses: VirtualIpAddress[];
   staticRoutes: RouteEntry[];
   staticRules: RuleEntry[];

@@ -74,6 +74,7 @@ function newCtx(rep: Reporter, host: HostEnv): Ctx {
       trackFiles: [],
       syncGroups: [],
       instances: [],
+      byName: new Map(),
       staticAddresses: [],
       staticRoutes: [],
       staticRules: [],
@@ -151,8 +152,10 @@ export function buildConfig(nodes: ConfNode[], opts: BuildOptions = {}): BuildRe
       }
     }
   } catch (e) {
-    if (!(e instanceof MissingParameterExit)) throw e;
-    return { config: null, diagnostics: rep.diagnostics, exitCode: 2 };
+    if (e instanceof MissingParameterExit) return { config: null, diagnostics: rep.diagnostics, exitCode: 2 };
+    // A bug of ours must not take the daemon down: report it and refuse.
+    rep.refuse(ConfErr.FATAL, `internal error while checking the configuration: ${e instanceof Error ? e.message : String(e)}`, rep.pos);
+    return { config: null, diagnostics: rep.diagnostics, exitCode: 1 };
   }
   const exitCode = rep.exitCode();
   if (!ok || rep.hasFatal()) return { config: null, diagnostics: rep.diagnostics, exitCode };

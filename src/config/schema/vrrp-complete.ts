@@ -95,7 +95,7 @@ export function vrrpCompleteInit(ctx: Ctx): boolean {
   // static_track_group_init(): only log messages
   for (const tg of V.staticTrackGroups) {
     tg.instances = (tg.iname ?? []).filter((n) => {
-      const ok = V.instances.some((v) => v.name === n);
+      const ok = V.byName.has(n);
       if (!ok) rep.log(`vrrp instance ${n} specified in track group ${tg.name} doesn't exist - ignoring`, { file: tg.file, line: tg.line });
       return ok;
     });
@@ -109,7 +109,7 @@ function syncSetGroup(ctx: Ctx, sg: SyncGroupDraft): boolean {
   const { rep } = ctx;
   const at = { file: sg.file, line: sg.line };
   for (const n of sg.iname ?? []) {
-    const vr = ctx.vrrp.instances.find((v) => v.name === n);
+    const vr = ctx.vrrp.byName.get(n);
     if (!vr) {
       rep.error(ConfErr.GENERAL_ERROR, `Virtual router ${n} specified in sync group ${sg.name} doesn't exist - ignoring`, at);
       continue;
@@ -455,10 +455,23 @@ function checkVridConflicts(ctx: Ctx): boolean {
     if (v.family === 'inet') return v.ifp?.ipv4;
     return v.ifp?.ipv6LinkLocal;
   };
+  // only instances with the same family and VRID can conflict: compare within
+  // those groups (keepalived compares every pair; same outcome, same order)
+  const groups = new Map<string, VrrpDraft[]>();
+  for (const v of list) {
+    const k = `${v.family}/${v.vrid}`;
+    const g0 = groups.get(k);
+    if (g0) g0.push(v);
+    else groups.set(k, [v]);
+  }
+  const pairs: [VrrpDraft, VrrpDraft][] = [];
   for (let i = 0; i < list.length; i++) {
-    for (let j = i + 1; j < list.length; j++) {
-      const a = list[i];
-      const b = list[j];
+    const same = groups.get(`${list[i].family}/${list[i].vrid}`)!;
+    if (same.length < 2) continue;
+    for (let j = same.indexOf(list[i]) + 1; j < same.length; j++) pairs.push([list[i], same[j]]);
+  }
+  for (const [a, b] of pairs) {
+    {
       if (a.family !== b.family || a.vrid !== b.vrid) continue;
       if (a.unicast !== b.unicast) continue;
       if (a.unicast) {

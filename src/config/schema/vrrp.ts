@@ -890,12 +890,14 @@ export function vrrpKeywords(ctx: Ctx, active: boolean): Kw[] {
         return;
       }
       const name = sv.slot(1);
-      if (V.instances.some((v) => v.name === name)) {
+      if (V.byName.has(name)) {
         err(`vrrp instance ${name} already defined`);
         ctx.d.skipBlock(true);
         return;
       }
-      V.instances.push(newInstance(name));
+      const vr = newInstance(name);
+      V.instances.push(vr);
+      V.byName.set(name, vr);
     },
     instanceSubs,
     () => {
