@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Scrape cost of /metrics for 255 VRRP instances, and RSS with metrics + tracing on.
 // Run after `npx tsc -p .`:  node --expose-gc bench/metrics-scrape.mjs   (INSTANCES=, SCRAPES= to vary)
-// Prints numbers; asserts nothing. Loopback ports 19190-19191 only; bounded loops.
+// Prints numbers; asserts nothing. Loopback ports 19850-19851 only; bounded loops.
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -72,11 +72,11 @@ const sink = createServer((req, res) => {
     res.end('{}');
   });
 });
-await new Promise((r) => sink.listen(19191, '127.0.0.1', r));
+await new Promise((r) => sink.listen(19851, '127.0.0.1', r));
 
 const journal = new Journal();
 const rssModules = rssMiB(); // node + journal + prom-client + fastify + pino loaded, nothing enabled
-const tracing = await createTracing({ enabled: true, env: {}, endpoint: 'http://127.0.0.1:19191/v1/traces', scheduledDelayMillis: 200, settleMs: 50 });
+const tracing = await createTracing({ enabled: true, env: {}, endpoint: 'http://127.0.0.1:19851/v1/traces', scheduledDelayMillis: 200, settleMs: 50 });
 tracing.attach(journal);
 const metrics = createMetrics(journal, snapshot, { tracingExemplars: tracing, version: '0.1.0' });
 
@@ -139,11 +139,11 @@ for (let k = 0; k < Math.min(50, SCRAPES); k++) {
 }
 
 // ---- over HTTP (fastify, keep-alive) ----
-const server = await startHttpServer({ listenAddress: '127.0.0.1:19190', metrics, json: () => renderKeepalivedJson(snapshot()), healthy: () => true });
+const server = await startHttpServer({ listenAddress: '127.0.0.1:19850', metrics, json: () => renderKeepalivedJson(snapshot()), healthy: () => true });
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const get = (p) =>
   new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: 19190, path: p, agent }, (res) => {
+    http.get({ host: '127.0.0.1', port: 19850, path: p, agent }, (res) => {
       let n = 0;
       res.on('data', (c) => (n += c.length));
       res.on('end', () => resolve(n));

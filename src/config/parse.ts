@@ -5,7 +5,8 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import type { ParseOptions, ParseResult } from './ast';
+import type { ConfNode, ParseOptions, ParseResult } from './ast';
+import { splitQuotedEscaped } from './lexer';
 import { DiagSink, Preprocessor } from './preprocess';
 import { buildTree, LexNode } from './tree';
 
@@ -70,4 +71,24 @@ function run(pre: Preprocessor, diags: DiagSink): ParseResult {
     },
   });
   return { nodes, diagnostics: diags.finish(), files: pre.files };
+}
+
+/**
+ * The command of a script keyword (notify*, vrrp_script `script`, MISC_CHECK
+ * `misc_path`, ...) as keepalived 2.2.7 builds it (lib/notify.c
+ * notify_script_init / set_script_params_array): the processed line is
+ * re-tokenized with splitQuotedEscaped(); its second word (the quoted
+ * command line) is split again into the argv. Words after it are returned
+ * as `extra` (notify scripts take `username [groupname]` there).
+ *   notify_master "/usr/bin/x 'a b' c" nobody  ->  args [/usr/bin/x, a b, c], extra [nobody]
+ */
+export function scriptCommand(node: ConfNode): { args: string[]; extra: string[] } | { error: string } {
+  const raw = (node as Partial<LexNode>).raw ?? [node.keyword, ...node.args].join(' ');
+  const line = splitQuotedEscaped(raw);
+  if (line.error) return { error: line.error };
+  if (line.words.length < 2 || line.words[1] === '') return { error: `'${node.keyword}' needs a script` };
+  const cmd = splitQuotedEscaped(line.words[1]!);
+  if (cmd.error) return { error: cmd.error };
+  if (cmd.words.length === 0) return { error: `'${node.keyword}' needs a script` };
+  return { args: cmd.words, extra: line.words.slice(2) };
 }

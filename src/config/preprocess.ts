@@ -116,9 +116,6 @@ export class DiagSink {
   warn(loc: Loc, message: string): void {
     this.add('warning', loc, message);
   }
-  get errorCount(): number {
-    return this.items.filter((d) => d.severity === 'error').length + this.suppressedErrors;
-  }
   finish(): Diagnostic[] {
     const out = this.items.slice();
     if (this.suppressed) {

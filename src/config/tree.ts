@@ -24,7 +24,7 @@ export interface LexNode extends ConfNode {
   /**
    * The line after comments, conditionals, definitions and ~SEQ/~LST were
    * processed — keepalived's `buf_extern`, which script keywords re-tokenize
-   * with splitQuotedEscaped().
+   * with splitQuotedEscaped() (see scriptCommand() in parse.ts).
    */
   raw: string;
   children?: LexNode[];

@@ -99,8 +99,13 @@ export interface StartOptions {
 const TS_PREFIX = /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: /;
 
 /** Start keepwatch in `ns` with `config`; resolves once the process is running and its HTTP answers. */
+let built = false;
+
 export async function startKeepwatch(ns: Netns, config: string, o: StartOptions = {}): Promise<KwNode> {
-  ensureBuilt(['main.js', 'daemon/daemon.js']);
+  // once per test file: every node of a suite runs the same build (a rebuild in the middle,
+  // triggered by someone editing src/, could hand a starting node half-written files)
+  if (!built) ensureBuilt(['main.js', 'daemon/daemon.js']);
+  built = true;
   const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), `kwv-${o.id ?? ns.name}-`));
   const conf = path.join(dir, 'keepalived.conf');
   fs.writeFileSync(conf, config);

@@ -127,6 +127,23 @@ describe('keepwatch failover in namespaces (VRRPv3, 100 ms)', () => {
     await restartA();
   });
 
+  it('VIP deleted behind the master\'s back: it leaves MASTER with priority 0 and takes the VIP back', async () => {
+    await steady();
+    const before = (await a.instance())!.stats;
+    const ma = a.mark();
+    const mb = b.mark();
+    lab.hosts.a!.ip('addr', 'del', VIP_CIDR, 'dev', 'eth0');
+    // keepalived_netlink.c set_vrrp_backup: BACKUP, priority 0 sent, down timer = skew, MASTER again
+    await a.waitLog(/\(VI_1\) Entering BACKUP STATE/, ma);
+    await a.waitLog(/\(VI_1\) Entering MASTER STATE/, ma);
+    await b.waitLog(/\(VI_1\) Backup received priority 0 advertisement/, mb);
+    await steady();
+    const after = (await a.instance())!.stats;
+    expect(after.pri_zero_sent).toBe(before.pri_zero_sent + 1);
+    expect(after.release_master).toBe(before.release_master + 1);
+    expect(after.become_master).toBe(before.become_master + 1);
+  });
+
   it('own link down: FAULT, VIP removed, backup takes over; link up: BACKUP, then preempts back', async () => {
     await steady();
     const ma = a.mark();

@@ -141,6 +141,26 @@ describe('keepwatch reload and notify in namespaces', () => {
       expect(deletesOf(VIP1)).toEqual([]);
       expect((await a.instance('VI_1'))!.data.state).toBe(2);
     });
+
+    it('a reload lowering the master\'s priority below the peer\'s hands over; raising it takes over again', async () => {
+      const mark = a.mark();
+      const mb = b.mark();
+      a.writeConfig(confA.replace('priority 150', 'priority 90'));
+      a.hup();
+      await a.waitLog(/^Reload finished \(.*: 0 added, 0 removed, 1 changed\)$/, mark);
+      await b.waitState('MASTER');
+      await a.waitState('BACKUP');
+      await b.waitLog(/\(VI_1\) received lower priority \(90\) advert from 192\.0\.2\.11 - discarding/, mb);
+      expect((await a.instance('VI_1'))!.data).toMatchObject({ base_priority: 90, effective_priority: 90 });
+      await waitFor(() => lab.hasAddr('b', VIP1) && !lab.hasAddr('a', VIP1), 'VI_1 VIP moved to b');
+      const m2 = a.mark();
+      a.writeConfig(confA);
+      a.hup();
+      await a.waitLog(/^Reload finished \(.*: 0 added, 0 removed, 1 changed\)$/, m2);
+      await a.waitState('MASTER');
+      await b.waitState('BACKUP');
+      await waitFor(() => lab.hasAddr('a', VIP1) && !lab.hasAddr('b', VIP1), 'VI_1 VIP back on a');
+    });
   });
 
   it('notify scripts and notify_fifo get the right lines in order through start, FAULT, recovery and stop', async () => {

@@ -3,9 +3,11 @@
  * real keepalived 2.2.7 run in shared/reference/keepalived-2.2.7 (v2 master h1:
  * VI_1, VRID 51, priority 150, VIP 192.0.2.50/24 on eth0, script chk_file).
  */
+import * as nodePath from 'node:path';
 import type { AgentSnapshot, InstanceSnapshot, InstanceStats, ScriptSnapshot } from '../../src/state/snapshot';
 
-export const REF_DIR = '/work/shared/reference/keepalived-2.2.7';
+// shared/ lies beside the repository (developers and CI alike)
+export const REF_DIR = nodePath.resolve(__dirname, '../../../shared/reference/keepalived-2.2.7');
 
 export function zeroStats(over: Partial<InstanceStats> = {}): InstanceStats {
   return {

@@ -4,9 +4,11 @@
  * -snmp global_defs, master h1 after becoming MASTER; values from the .json/.data dumps
  * and logs/v{2,3}-snmp-master.log).
  */
+import * as nodePath from 'node:path';
 import type { AgentSnapshot, InstanceSnapshot, InstanceStats } from '../../src/state/snapshot';
 
-export const REF_DIR = '/work/shared/reference/keepalived-2.2.7';
+// shared/ lies beside the repository (developers and CI alike)
+export const REF_DIR = nodePath.resolve(__dirname, '../../../shared/reference/keepalived-2.2.7');
 
 function stats(over: Partial<InstanceStats> = {}): InstanceStats {
   return {

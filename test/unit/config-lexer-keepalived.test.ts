@@ -16,7 +16,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConfNode } from '../../src/config/ast';
 import { parseConfigFile } from '../../src/config/parse';
+import { rng } from './config-lexer-helpers';
 
 const KEEPALIVED = '/usr/sbin/keepalived';
 let dir: string;
@@ -313,6 +315,83 @@ describe('lexer agrees with keepalived 2.2.7 (keepalived -t)', () => {
   it('CRLF line endings and tabs', () => {
     compare('crlf', 'one\r\n\ttwo\t\r\n$X=x\r\n$X\r\n"th ree"\r\n');
   }, 60_000);
+
+  it('random configurations (seeded): keepalived and we produce the same lines, block markers included', () => {
+    // Lines mixing words, quotes, comments, escapes, definitions (acyclic),
+    // conditionals, ~SEQ, ~LST and multi-line definitions. Generated so as
+    // to avoid what makes keepalived 2.2.7 misbehave: self-referencing
+    // definitions (it hangs) and redefining a multi-line definition while it
+    // is being expanded (use after free).
+    const next = rng(20251125);
+    const rnd = (n: number): number => Math.floor(next() * n);
+    const pick = <T,>(a: T[]): T => a[rnd(a.length)]!;
+    const names = ['A', 'B', 'C', 'D'];
+    const word = (): string =>
+      pick([
+        () => `w${rnd(100)}`,
+        () => `"q ${rnd(9)} x"`,
+        () => 'a"b c"d',
+        () => "'s t'",
+        () => '#c',
+        () => '!c',
+        () => '\\#e',
+        () => `$${pick(names)}`,
+        () => `\${${pick(names)}}`,
+        () => `$${pick(names)},`,
+        () => `x$${pick(names)})`,
+        () => '${_HASH}',
+        () => '"${_BANG}"',
+        () => '${_INSTANCE}',
+        () => '$UNDEF',
+        () => '\\',
+        () => '"',
+        () => '\t',
+        () => 'z\\n',
+      ])();
+    const mismatches: string[] = [];
+    for (let c = 0; c < 150; c++) {
+      const tpls: string[] = [];
+      const lines = ['start'];
+      for (let i = 2; i < 28; i++) {
+        const k = rnd(12);
+        if (k === 0) {
+          const n = rnd(names.length);
+          const refs = names.slice(0, n);
+          lines.push(`$${names[n]}=` + (refs.length && rnd(2) ? `\${${pick(refs)}}` : '') + `v${rnd(9)}` + (rnd(3) ? '' : ` ${pick(['"q r"', 'w', '#c', '"a{b}"', "'x y'"])}`));
+        } else if (k === 1) lines.push(`${pick(['@kt ', '@^kt ', '@zz ', '@^zz '])}L${i} ${word()}`);
+        else if (k === 2) lines.push(`~SEQ(S${i}, ${rnd(3)}, ${rnd(5)}) s${i}.$S${i} ${word()}`);
+        else if (k === 3) lines.push(`~LST({P${i},Q${i}}, {${rnd(9)},${rnd(9)}}, {x}) p$P${i}.$Q${i}`);
+        else if (k === 4) {
+          if (!tpls.length || rnd(2)) lines.push('');
+          else lines.push(rnd(2) ? `$${pick(tpls)}` : `~SEQ(R${i},1,2) $${pick(tpls)}`);
+        } else if (k === 5) lines.push(' # only comment');
+        else if (k === 6) {
+          tpls.push(`T${i}`);
+          lines.push(`$T${i}= \\`);
+          const n = 1 + rnd(3);
+          for (let j = 0; j < n; j++) lines.push(` t${i}.${j} ${word()}${rnd(4) ? ' \\' : ''}`);
+          lines.push('');
+        } else lines.push(`L${i} ${Array.from({ length: 1 + rnd(5) }, () => word()).join(pick([' ', '', '\t']))}`);
+      }
+      const conf = write(`fuzz-${c}.conf`, `${lines.join('\n')}\n`);
+      // keepalived at top level: `{` is "Unexpected '{'" (not a keyword) and `}` is
+      // "Unknown keyword '}'"; our tree is flattened the same way
+      const ka = keepalivedSees(conf, 'kt').seen.map((x) => (x.word === '}' ? '}' : `${x.line}:${x.word}`));
+      const ours: string[] = [];
+      const walk = (ns: ConfNode[]): void => {
+        for (const n of ns) {
+          ours.push(`${n.line}:${n.keyword}`);
+          if (n.children) {
+            walk(n.children);
+            ours.push('}');
+          }
+        }
+      };
+      walk(parseConfigFile(conf, { configId: 'kt' }).nodes);
+      if (JSON.stringify(ka) !== JSON.stringify(ours)) mismatches.push(`${conf}\n keepalived: ${JSON.stringify(ka)}\n ours:       ${JSON.stringify(ours)}`);
+    }
+    expect(mismatches).toEqual([]);
+  }, 300_000);
 
   it('an extra } and a { are reported on the same lines', () => {
     const conf = write('braces.conf', 'a\n}\nb\n{\nc\n');

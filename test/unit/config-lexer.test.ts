@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
-import { defaultConfigId, parseConfigText, splitQuotedEscaped, splitWords } from '../../src/config/parse';
+import { defaultConfigId, parseConfigText, scriptCommand, splitQuotedEscaped, splitWords } from '../../src/config/parse';
 import type { LexNode } from '../../src/config/parse';
 import { diag, errors, p, shape } from './config-lexer-helpers';
 
@@ -362,5 +362,30 @@ describe('performance', () => {
     const last = r.nodes[i - 1]!;
     expect(last.line).toBe((i - 1) * 9 + 1);
     expect(last.children![4]!.children![0]!.line).toBe((i - 1) * 9 + 7);
+  });
+});
+
+describe('script commands', () => {
+  it('scriptCommand re-tokenizes the processed line as keepalived does for script keywords', () => {
+    const r = p(
+      [
+        `notify_master "/usr/bin/x 'a b' c\\tq" nobody nogroup`,
+        'script "/bin/check \\"quoted arg\\" x\\\\y"',
+        "misc_path '/bin/misc' ignored",
+        'notify',
+        'notify "/bin/x \'unclosed"',
+        '',
+      ].join('\n'),
+    );
+    const got = r.nodes.map((n) => scriptCommand(n));
+    // escapes are processed twice (line, then command word), as in keepalived:
+    // \t becomes a TAB that then separates words, and \\y ends up as y
+    expect(got).toEqual([
+      { args: ['/usr/bin/x', 'a b', 'c', 'q'], extra: ['nobody', 'nogroup'] },
+      { args: ['/bin/check', 'quoted arg', 'xy'], extra: [] },
+      { args: ['/bin/misc'], extra: ['ignored'] },
+      { error: "'notify' needs a script" },
+      { error: `String '/bin/x 'unclosed': missing terminating '` },
+    ]);
   });
 });
