@@ -39,6 +39,17 @@ function keepalivedTest(file: string): KeepalivedVerdict {
   return { status: r.status, signal: r.signal, stderr: r.stderr };
 }
 
+/**
+ * The valid/invalid split assumes the interfaces the fixtures name exist
+ * (eth0, ifb0, ifb1 here); on a host without one of them keepalived itself
+ * refuses the file, and only the parity assertion is meaningful.
+ */
+function hostHasFixtureInterfaces(file: string): boolean {
+  const text = fs.readFileSync(file, 'utf8');
+  const names = new Set(text.match(/\b(eth[0-9]+|ifb[0-9]+)\b/g) ?? []);
+  return [...names].every((n) => fs.existsSync(`/sys/class/net/${n}`));
+}
+
 function compare(file: string): KeepalivedVerdict {
   const k = keepalivedTest(file);
   const ours = loadConfig(file);
@@ -69,19 +80,22 @@ describe('keepalived -t parity', () => {
   });
 
   it.each(valid.map((f) => [path.basename(f), f]))('valid/%s: same verdict and exit code', (_n, f) => {
-    expect(compare(f).status).toBe(0);
+    const k = compare(f);
+    if (hostHasFixtureInterfaces(f)) expect(k.status, k.stderr).toBe(0);
   });
 
   it.each(invalid.map((f) => [path.basename(f), f]))('invalid/%s: same verdict and exit code', (_n, f) => {
-    expect(compare(f).status).not.toBe(0);
+    const k = compare(f);
+    if (hostHasFixtureInterfaces(f)) expect(k.status).not.toBe(0);
   });
 
   it('examples/keepalived.conf passes both', () => {
     const f = path.join(ROOT, 'examples/keepalived.conf');
     const k = keepalivedTest(f);
     const ours = loadConfig(f);
+    expect(ours.exitCode, formatDiagnostics(ours.diagnostics)).toBe(k.status);
+    if (!hostHasFixtureInterfaces(f)) return;
     expect(k.status, k.stderr).toBe(0);
-    expect(ours.exitCode, formatDiagnostics(ours.diagnostics)).toBe(0);
     expect(ours.config!.instances).toHaveLength(2);
     expect(ours.config!.syncGroups).toHaveLength(1);
     expect(ours.config!.scripts).toHaveLength(1);
