@@ -1,14 +1,25 @@
 #!/usr/bin/env node
 // Scrape cost of /metrics for 255 VRRP instances, and RSS with metrics + tracing on.
-// Run after `npx tsc -p .`:  node --expose-gc bench/metrics-scrape.mjs   (INSTANCES=, SCRAPES= to vary)
-// Prints numbers; asserts nothing. Loopback ports 19850-19851 only; bounded loops.
+// Run after `npx tsc -p .`:  node --expose-gc bench/metrics-scrape.mjs
+//   INSTANCES=, SCRAPES= to vary; KW_DIST=/path/to/dist to measure another build (before/after);
+//   KW_BENCH_PORT= first of two loopback ports (default 19850).
+// Prints numbers; asserts nothing. Loopback ports 19850-19851 by default; bounded loops.
+//
+// Between two scrapes the agent changes the way a real one does in a 15 s scrape interval:
+// every instance sends/receives adverts (journal events: histogram and counter series move),
+// its keepalived counters, time-in-state and last-advert timestamps advance, and the snapshot
+// provider returns fresh objects (as the daemon's does). The work between scrapes is not timed.
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import * as http from 'node:http';
+import * as os from 'node:os';
 
 const require = createRequire(import.meta.url);
-const dist = new URL('../dist/', import.meta.url).pathname;
+const dist = process.env.KW_DIST ? process.env.KW_DIST.replace(/\/?$/, '/') : new URL('../dist/', import.meta.url).pathname;
+const PORT = Number(process.env.KW_BENCH_PORT ?? 19850);
+const SINK_PORT = PORT + 1;
 const rssMiB = () => {
   globalThis.gc?.();
   return (process.memoryUsage().rss / 1048576).toFixed(1);
@@ -47,8 +58,10 @@ function instance(k) {
   };
 }
 const instances = Array.from({ length: N }, (_, k) => instance(k));
+// fresh objects per snapshot, like the daemon's snapshot()
 const snapshot = () => ({
-  takenAt: Date.now(), running: true, version: '0.1.0', routerId: 'bench', instances, syncGroups: [],
+  takenAt: Date.now(), running: true, version: '0.1.0', routerId: 'bench',
+  instances: instances.map((i) => ({ ...i, stats: { ...i.stats }, time_in_state: { ...i.time_in_state } })), syncGroups: [],
   scripts: [{ name: 'chk', command: "'/bin/true'", status: 'good', state: 0, interval: 1, weight: -20, rise: 2, fall: 2 }],
   trackedInterfaces: [{ name: 'eth0', up: true }], virtualServers: [],
   reload: { lastSuccessful: true, lastSuccessWall: Date.now(), successes: 0, failures: 0 }, snmp: { connected: false, reconnects: 0 },
@@ -59,6 +72,7 @@ function pct(a, p) {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 const fmt = (ms) => `${ms.toFixed(2)} ms`;
+const cpuMs = (c) => (c.user + c.system) / 1000;
 
 // a tiny OTLP sink so tracing has a live collector
 let spansReceived = 0;
@@ -72,11 +86,11 @@ const sink = createServer((req, res) => {
     res.end('{}');
   });
 });
-await new Promise((r) => sink.listen(19851, '127.0.0.1', r));
+await new Promise((r) => sink.listen(SINK_PORT, '127.0.0.1', r));
 
 const journal = new Journal();
 const rssModules = rssMiB(); // node + journal + prom-client + fastify + pino loaded, nothing enabled
-const tracing = await createTracing({ enabled: true, env: {}, endpoint: 'http://127.0.0.1:19851/v1/traces', scheduledDelayMillis: 200, settleMs: 50 });
+const tracing = await createTracing({ enabled: true, env: {}, endpoint: `http://127.0.0.1:${SINK_PORT}/v1/traces`, scheduledDelayMillis: 200, settleMs: 50 });
 tracing.attach(journal);
 const metrics = createMetrics(journal, snapshot, { tracingExemplars: tracing, version: '0.1.0' });
 
@@ -95,6 +109,23 @@ for (const i of instances) {
 await tracing.forceFlush();
 for (let k = 0; k < 200 && spansReceived < N; k++) await new Promise((r) => setTimeout(r, 50));
 const rssOn = rssMiB(); // metrics + tracing enabled and populated, before any scrape
+
+/** what changes in a 15 s scrape interval: adverts (journal) and the snapshot's counters and clocks */
+function tick() {
+  for (const i of instances) {
+    const ref = { instance: i.iname, vrid: i.vrid, intf: 'eth0' };
+    if (i.state === 'MASTER') {
+      i.stats.advert_sent += 150;
+      journal.emit({ type: 'vrrp.advert.sent', ...ref, priority: 150, scheduledMono: mono, lagMs: Math.random() * 2 });
+    } else {
+      i.stats.advert_rcvd += 150;
+      i.last_advert_received += 15;
+      i.master_down_remaining = 0.2 + Math.random() * 0.1;
+      journal.emit({ type: 'vrrp.advert.received', ...ref, src: '192.0.2.12', priority: 150, advertIntCs: 10, inMaster: false, mono: (mono += 100 + Math.random()) });
+    }
+    i.time_in_state[i.state] += 15;
+  }
+}
 
 // ---- hot path: what every observer costs per advert event (metrics + JSON logger + tracing attached) ----
 const logger = createLogger({ console: false, destination: { write() {} } });
@@ -117,33 +148,39 @@ const bareUs = ((performance.now() - h0) * 1000) / EVENTS;
 // ---- in-process render ----
 const first = await metrics.render();
 const series = first.body.split('\n').filter((l) => l && !l.startsWith('#')).length;
-for (let k = 0; k < 20; k++) await metrics.render();
+for (let k = 0; k < 20; k++) {
+  tick();
+  await metrics.render();
+}
 const loop = monitorEventLoopDelay({ resolution: 1 });
-loop.enable();
 const t = [];
-const cpu0 = process.cpuUsage();
+let cpuRender = 0;
 for (let k = 0; k < SCRAPES; k++) {
+  tick();
+  await new Promise((r) => setImmediate(r));
+  loop.enable();
+  const c0 = process.cpuUsage();
   const s0 = performance.now();
   await metrics.render();
   t.push(performance.now() - s0);
-  await new Promise((r) => setImmediate(r));
+  cpuRender += cpuMs(process.cpuUsage(c0));
+  loop.disable();
 }
-loop.disable();
-const cpu1 = process.cpuUsage(cpu0);
-const cpuPerScrapeMs = (cpu1.user + cpu1.system) / 1000 / SCRAPES;
 const tOm = [];
 for (let k = 0; k < Math.min(50, SCRAPES); k++) {
+  tick();
+  await new Promise((r) => setImmediate(r));
   const s0 = performance.now();
   await metrics.render('application/openmetrics-text');
   tOm.push(performance.now() - s0);
 }
 
-// ---- over HTTP (fastify, keep-alive) ----
-const server = await startHttpServer({ listenAddress: '127.0.0.1:19850', metrics, json: () => renderKeepalivedJson(snapshot()), healthy: () => true });
+// ---- over HTTP (fastify, keep-alive), client in this process ----
+const server = await startHttpServer({ listenAddress: `127.0.0.1:${PORT}`, metrics, json: () => renderKeepalivedJson(snapshot()), healthy: () => true });
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const get = (p) =>
   new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: 19850, path: p, agent }, (res) => {
+    http.get({ host: '127.0.0.1', port: PORT, path: p, agent }, (res) => {
       let n = 0;
       res.on('data', (c) => (n += c.length));
       res.on('end', () => resolve(n));
@@ -152,11 +189,66 @@ const get = (p) =>
 for (let k = 0; k < 10; k++) await get('/metrics');
 const th = [];
 let bytes = 0;
+let cpuHttpIn = 0;
 for (let k = 0; k < SCRAPES; k++) {
+  tick();
+  await new Promise((r) => setImmediate(r));
+  const c0 = process.cpuUsage();
   const s0 = performance.now();
   bytes = await get('/metrics');
   th.push(performance.now() - s0);
+  cpuHttpIn += cpuMs(process.cpuUsage(c0));
 }
+
+// ---- over HTTP from another process (what Prometheus sees); this process only serves ----
+// The child asks for one scrape per line read on stdin and answers with its wall time.
+const childSrc = `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const rl = require('node:readline').createInterface({ input: process.stdin });
+rl.on('line', () => {
+  const s0 = performance.now();
+  http.get({ host: '127.0.0.1', port: ${PORT}, path: '/metrics', agent, headers: { accept: 'text/plain;version=0.0.4' } }, (res) => {
+    let n = 0;
+    res.on('data', (c) => (n += c.length));
+    res.on('end', () => process.stdout.write(JSON.stringify({ ms: performance.now() - s0, n }) + '\\n'));
+  }).on('error', (e) => process.stdout.write(JSON.stringify({ error: String(e) }) + '\\n'));
+});
+rl.on('close', () => agent.destroy());
+`;
+const child = spawn(process.execPath, ['-e', childSrc], { stdio: ['pipe', 'pipe', 'inherit'] });
+const replies = [];
+let wake;
+let partial = '';
+child.stdout.on('data', (c) => {
+  partial += c;
+  let nl;
+  while ((nl = partial.indexOf('\n')) >= 0) {
+    replies.push(JSON.parse(partial.slice(0, nl)));
+    partial = partial.slice(nl + 1);
+    wake?.();
+  }
+});
+const remoteScrape = () =>
+  new Promise((resolve) => {
+    wake = () => resolve(replies.shift());
+    child.stdin.write('go\n');
+  });
+for (let k = 0; k < 10; k++) await remoteScrape();
+const tr = [];
+let cpuServe = 0;
+for (let k = 0; k < SCRAPES; k++) {
+  tick();
+  await new Promise((r) => setImmediate(r));
+  const c0 = process.cpuUsage();
+  const r = await remoteScrape();
+  cpuServe += cpuMs(process.cpuUsage(c0));
+  if (r.error) throw new Error(r.error);
+  tr.push(r.ms);
+}
+child.stdin.end();
+await new Promise((r) => child.on('exit', r));
+
 const tj = [];
 for (let k = 0; k < 50; k++) {
   const s0 = performance.now();
@@ -165,17 +257,19 @@ for (let k = 0; k < 50; k++) {
 }
 const rssEnd = rssMiB();
 
+console.log(`build: ${dist}`);
 console.log(`instances: ${N}, series per scrape: ${series}, body ${(first.body.length / 1024).toFixed(0)} KiB (HTTP ${(bytes / 1024).toFixed(0)} KiB)`);
 console.log(`render text 0.0.4 (in-process, ${SCRAPES} scrapes): median ${fmt(pct(t, 50))}, p99 ${fmt(pct(t, 99))}, max ${fmt(Math.max(...t))}`);
-console.log(`CPU time per text render (user+sys, load-independent): ${cpuPerScrapeMs.toFixed(2)} ms`);
+console.log(`CPU time per text render (user+sys, load-independent): ${(cpuRender / SCRAPES).toFixed(2)} ms`);
 console.log(`render OpenMetrics (in-process, ${tOm.length} scrapes): median ${fmt(pct(tOm, 50))}, p99 ${fmt(pct(tOm, 99))}`);
-console.log(`GET /metrics over HTTP keep-alive (${SCRAPES} scrapes): median ${fmt(pct(th, 50))}, p99 ${fmt(pct(th, 99))}`);
+console.log(`GET /metrics over HTTP keep-alive, client in-process (${SCRAPES} scrapes): median ${fmt(pct(th, 50))}, p99 ${fmt(pct(th, 99))}; CPU per scrape (server + client) ${(cpuHttpIn / SCRAPES).toFixed(2)} ms`);
+console.log(`GET /metrics over HTTP keep-alive, client in another process (${SCRAPES} scrapes): median ${fmt(pct(tr, 50))}, p99 ${fmt(pct(tr, 99))}; server CPU per scrape ${(cpuServe / SCRAPES).toFixed(2)} ms`);
 console.log(`GET /json over HTTP (50): median ${fmt(pct(tj, 50))}, p99 ${fmt(pct(tj, 99))}`);
-console.log(`event-loop delay while scraping back to back: p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms`);
+console.log(`event-loop delay during renders: p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms`);
 console.log(`spans exported to the OTLP sink: ${spansReceived}`);
 console.log(`journal emit of one advert event: ${perEventUs.toFixed(2)} µs with metrics + logger + tracing attached (bare journal ${bareUs.toFixed(2)} µs)`);
-console.log(`RSS: process start ${rss0} MiB; modules loaded ${rssModules} MiB; metrics + tracing on (${N} instances populated) ${rssOn} MiB; after ${SCRAPES * 2 + 80} scrapes and the HTTP server ${rssEnd} MiB`);
-console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores, shared)`);
+console.log(`RSS: process start ${rss0} MiB; modules loaded ${rssModules} MiB; metrics + tracing on (${N} instances populated) ${rssOn} MiB; after ${SCRAPES * 3 + 120} scrapes and the HTTP server ${rssEnd} MiB`);
+console.log(`load average while measuring: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} cores, shared)`);
 
 detachLog();
 agent.destroy();

@@ -71,6 +71,38 @@ function valueMap(entries) {
 const STATE_MAPPING = valueMap([
   [0, 'INIT', 'purple'], [1, 'BACKUP', 'blue'], [2, 'MASTER', 'green'], [3, 'FAULT', 'red'], [98, 'STOP', 'text'],
 ]);
+const UP_DOWN = [valueMap([[0, 'DOWN', 'red'], [1, 'UP', 'green']])];
+
+// Options of the "MASTERs per VRID" stat: exactly one MASTER per cluster key is healthy,
+// none means nobody serves the VIPs, two or more is a split brain.
+const MASTER_COUNT = {
+  steps: [['red', null], ['green', 1], ['red', 2]], decimals: 0,
+  mappings: [valueMap([[0, 'NO MASTER', 'red']]), { type: 'range', options: { from: 2, to: null, result: { text: 'SPLIT BRAIN', color: 'red', index: 1 } } }],
+};
+
+// keepalived's per-instance receive error counters (vrrp_t stats; the exporter's names)
+// with their legend, in the order every "Dropped adverts by error" panel lists them.
+const ADVERT_ERRORS = [
+  ['keepalived_packet_length_errors_total', 'packet length'],
+  ['keepalived_advertisements_interval_errors_total', 'advert interval'],
+  ['keepalived_ip_ttl_errors_total', 'IP TTL'],
+  ['keepalived_invalid_type_received_total', 'invalid type'],
+  ['keepalived_address_list_errors_total', 'address list'],
+  ['keepalived_authentication_invalid_total', 'auth invalid'],
+  ['keepalived_authentication_mismatch_total', 'auth mismatch'],
+  ['keepalived_authentication_failure_total', 'auth failure'],
+];
+
+/** keepwatch's keepalived_vrrp_status stateset folded into keepalived's state code, summed by `by`. */
+function stateCode(by, sel) {
+  return `sum by (${by}) (
+  keepalived_vrrp_status{state="BACKUP", ${sel}} * 1
+  or keepalived_vrrp_status{state="MASTER", ${sel}} * 2
+  or keepalived_vrrp_status{state="FAULT", ${sel}} * 3
+  or keepalived_vrrp_status{state="STOP", ${sel}} * 98
+  or keepalived_vrrp_status{state="INIT", ${sel}} * 0
+)`;
+}
 
 function timeseries(title, description, tlist, { unit = 'short', stack = false, bars = false, overrides = [], min } = {}) {
   return {
@@ -213,6 +245,25 @@ function dashboard({ uid, title, description, tags, variables, panels, annotatio
   };
 }
 
+// ------------------------------------------------------------------ transitions in a range
+// keepalived_vrrp_transitions_total{from, to, reason} series are born at the first such
+// transition, with value 1 (the label values are not known in advance). increase() and
+// changes() only see what happens AFTER a series' first sample, so on their own they miss
+// the first occurrence of every (host, from, to, reason) — exactly the new, interesting
+// reason. Found by the live test against real agents (test/alerts/live-agents.test.ts):
+// the transition tables only showed repeats. Series that did not exist at the start of
+// the range count with their whole value, but only for agents Prometheus already scraped
+// at the start of the range (else a freshly started Prometheus would attribute an agent's
+// whole history to the range).
+function transitionsIn(sel, range, fn = 'increase') {
+  const t = `keepalived_vrrp_transitions_total{${sel}}`;
+  const old = fn === 'increase' ? `round(increase(${t}[${range}]))` : `changes(${t}[${range}])`;
+  return `(
+    (${old} and ${t} offset ${range})
+    or (${t} unless ${t} offset ${range}) and on (job, instance, iname) (keepalived_vrrp_instance_info offset ${range})
+  )`;
+}
+
 // ------------------------------------------------------------------ keepwatch-fleet
 function fleet() {
   const J = 'job=~"$job"';
@@ -228,8 +279,7 @@ function fleet() {
   L.add(stat('MASTERs per VRID',
     'Hosts in MASTER per cluster key (vrrp_domain, vrid): 0 = nobody serves the VIPs (red), 1 = healthy (green), 2 or more = split brain (red). Counts every live member regardless of the instance filter.',
     [{ expr: `sum by (vrrp_domain, vrid) (keepalived_vrrp_status{state="MASTER", ${J}, ${D}, ${V}})`, legend: '{{vrrp_domain}} / VRID {{vrid}}' }],
-    { steps: [['red', null], ['green', 1], ['red', 2]], decimals: 0,
-      mappings: [valueMap([[0, 'NO MASTER', 'red']]), { type: 'range', options: { from: 2, to: null, result: { text: 'SPLIT BRAIN', color: 'red', index: 1 } } }] }), 12, 7);
+    MASTER_COUNT), 12, 7);
   L.add(table('Current MASTER per VRID',
     'Which host holds each virtual router now. More than one row for a cluster key is a split brain.',
     [{ expr: `keepalived_vrrp_status{state="MASTER", ${J}, ${D}, ${V}} == 1` }],
@@ -237,21 +287,17 @@ function fleet() {
   L.add(stateTimeline('VRRP state per host — VRID $vrid',
     'One row per host (and instance) for this VRID: the stateset folded into keepalived\'s state code (0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 98 STOP). Two green rows at the same time are a split brain.',
     [{
-      expr: `sum by (vrrp_domain, instance, iname) (
-  keepalived_vrrp_status{state="BACKUP", ${J}, ${D}, ${V}, ${I}} * 1
-  or keepalived_vrrp_status{state="MASTER", ${J}, ${D}, ${V}, ${I}} * 2
-  or keepalived_vrrp_status{state="FAULT", ${J}, ${D}, ${V}, ${I}} * 3
-  or keepalived_vrrp_status{state="STOP", ${J}, ${D}, ${V}, ${I}} * 98
-  or keepalived_vrrp_status{state="INIT", ${J}, ${D}, ${V}, ${I}} * 0
-)`,
+      expr: stateCode('vrrp_domain, instance, iname', `${J}, ${D}, ${V}, ${I}`),
       legend: '{{instance}} {{iname}} ({{vrrp_domain}})',
     }], { repeat: 'vrid' }), 24, 8);
 
   L.row('Flapping');
+  // keepalived_become_master_total exists from the instance's start (at 0), so increase()
+  // counts the first MASTER change too (see transitionsIn); it is what KeepalivedFlapping counts.
   L.add(table('Transitions to MASTER per VRID (time range)',
-    'MASTER changes per cluster key over the dashboard range; KeepalivedFlapping fires at 4 in 15 minutes.',
+    'MASTER changes per cluster key over the dashboard range (keepalived_become_master_total); KeepalivedFlapping fires at 4 in 15 minutes.',
     [{ expr: `sort_desc(sum by (vrrp_domain, vrid) (
-  round(increase(keepalived_vrrp_transitions_total{to="MASTER", ${J}, ${V}}[$__range]))
+  round(increase(keepalived_become_master_total{${J}, ${V}}[$__range]))
   * on (job, instance, iname) group_left (vrrp_domain) keepalived_vrrp_instance_info{${J}, ${D}}
 ))` }],
     { steps: [['green', null], ['orange', 2], ['red', 4]],
@@ -260,7 +306,7 @@ function fleet() {
   L.add(table('Transition reasons (time range)',
     'Every state change over the range by host, from, to and reason (ietf-vrrp vocabulary: master_timeout, higher_priority_backup, priority_zero_received, preempt, interface_down, track_script, startup, shutdown, reload …).',
     [{ expr: `sort_desc(sum by (vrrp_domain, vrid, instance, iname, from, to, reason) (
-  round(increase(keepalived_vrrp_transitions_total{${J}, ${V}, ${I}}[$__range]))
+  ${transitionsIn(`${J}, ${V}, ${I}`, '$__range')}
   * on (job, instance, iname) group_left (vrrp_domain) keepalived_vrrp_instance_info{${J}, ${D}}
 ) > 0)` }],
     { transformations: [organize({ Time: true }, { Value: 'count' })] }), 12, 8);
@@ -309,14 +355,7 @@ function fleet() {
   L.add(timeseries('Dropped adverts by error',
     'keepalived\'s receive error counters (RFC 2787 vrrpRouterStatsTable) and keepwatch\'s authentication-extension and router-wide errors, per second. See KeepalivedAuthOrConfigErrors.',
     [
-      err('keepalived_packet_length_errors_total', 'packet length'),
-      err('keepalived_advertisements_interval_errors_total', 'advert interval'),
-      err('keepalived_ip_ttl_errors_total', 'IP TTL'),
-      err('keepalived_invalid_type_received_total', 'invalid type'),
-      err('keepalived_address_list_errors_total', 'address list'),
-      err('keepalived_authentication_invalid_total', 'auth invalid'),
-      err('keepalived_authentication_mismatch_total', 'auth mismatch'),
-      err('keepalived_authentication_failure_total', 'auth failure'),
+      ...ADVERT_ERRORS.map(([metric, name]) => err(metric, name)),
       { expr: `sum by (instance, iname, reason) (rate(keepalived_vrrp_authentication_extension_errors_total{${J}, ${V}, ${I}}[$__rate_interval]) ${inDomain})`, legend: '{{instance}} {{iname}} auth ext {{reason}}' },
       { expr: `sum by (instance, intf) (rate(keepalived_vrrp_checksum_errors_total{${J}, ${I}}[$__rate_interval]))`, legend: '{{instance}} {{intf}} checksum' },
       { expr: `sum by (instance, intf) (rate(keepalived_vrrp_version_errors_total{${J}, ${I}}[$__rate_interval]))`, legend: '{{instance}} {{intf}} version' },
@@ -348,11 +387,10 @@ function fleet() {
     { unit: 'cps' }), 12, 8);
 
   L.row('Agents');
-  const upDown = [valueMap([[0, 'DOWN', 'red'], [1, 'UP', 'green']])];
   L.add(stat('Agents scraped', 'Prometheus scrape status of each agent (up).',
-    [{ expr: `up{${J}, ${I}}`, legend: '{{instance}}' }], { steps: [['red', null], ['green', 1]], mappings: upDown }), 6, 6);
+    [{ expr: `up{${J}, ${I}}`, legend: '{{instance}}' }], { steps: [['red', null], ['green', 1]], mappings: UP_DOWN }), 6, 6);
   L.add(stat('VRRP running', 'keepalived_up: the agent\'s VRRP subsystem is running.',
-    [{ expr: `keepalived_up{${J}, ${I}}`, legend: '{{instance}}' }], { steps: [['red', null], ['green', 1]], mappings: upDown }), 6, 6);
+    [{ expr: `keepalived_up{${J}, ${I}}`, legend: '{{instance}}' }], { steps: [['red', null], ['green', 1]], mappings: UP_DOWN }), 6, 6);
   L.add(stat('Last config reload', 'keepalived_config_last_reload_successful per agent (KeepalivedConfigReloadFailed).',
     [{ expr: `keepalived_config_last_reload_successful{${J}, ${I}}`, legend: '{{instance}}' }],
     { steps: [['red', null], ['green', 1]], mappings: [valueMap([[0, 'FAILED', 'red'], [1, 'OK', 'green']])] }), 6, 6);
@@ -378,7 +416,7 @@ function fleet() {
     },
     {
       datasource: DS, enable: true, hide: false, iconColor: 'red', name: 'Transition reasons',
-      expr: `sum by (job, instance, iname, vrid, from, to, reason) (changes(keepalived_vrrp_transitions_total{${J}, ${V}, ${I}}[2m])) > 0 ${inDomain}`,
+      expr: `sum by (job, instance, iname, vrid, from, to, reason) (${transitionsIn(`${J}, ${V}, ${I}`, '2m', 'changes')}) > 0 ${inDomain}`,
       step: '30s', titleFormat: '{{instance}} {{iname}}: {{from}} → {{to}}', textFormat: 'reason: {{reason}}',
       tagKeys: 'instance,vrid,reason', useValueForTime: false,
     },
@@ -408,9 +446,8 @@ function host() {
   const L = new Layout();
 
   L.row('Agent');
-  const upDown = [valueMap([[0, 'DOWN', 'red'], [1, 'UP', 'green']])];
-  L.add(stat('Scraped', 'Prometheus scrape status (up).', [{ expr: `up{${S}}`, legend: 'up' }], { steps: [['red', null], ['green', 1]], mappings: upDown, textMode: 'value' }), 4, 5);
-  L.add(stat('VRRP running', 'keepalived_up.', [{ expr: `keepalived_up{${S}}`, legend: 'vrrp' }], { steps: [['red', null], ['green', 1]], mappings: upDown, textMode: 'value' }), 4, 5);
+  L.add(stat('Scraped', 'Prometheus scrape status (up).', [{ expr: `up{${S}}`, legend: 'up' }], { steps: [['red', null], ['green', 1]], mappings: UP_DOWN, textMode: 'value' }), 4, 5);
+  L.add(stat('VRRP running', 'keepalived_up.', [{ expr: `keepalived_up{${S}}`, legend: 'vrrp' }], { steps: [['red', null], ['green', 1]], mappings: UP_DOWN, textMode: 'value' }), 4, 5);
   L.add(stat('Last reload', 'keepalived_config_last_reload_successful.', [{ expr: `keepalived_config_last_reload_successful{${S}}`, legend: 'reload' }],
     { steps: [['red', null], ['green', 1]], mappings: [valueMap([[0, 'FAILED', 'red'], [1, 'OK', 'green']])], textMode: 'value' }), 4, 5);
   L.add(stat('Last successful reload', 'When the running configuration was loaded.', [{ expr: `keepalived_config_last_reload_success_timestamp_seconds{${S}} * 1000`, legend: 'loaded' }],
@@ -446,13 +483,7 @@ function host() {
     { transformations: [organize({ Time: true, Value: true, __name__: true, job: true, instance: true })] }), 24, 6);
   L.add(stateTimeline('State', 'State per instance (0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 98 STOP).',
     [{
-      expr: `sum by (iname, vrid) (
-  keepalived_vrrp_status{state="BACKUP", ${S}, ${N}} * 1
-  or keepalived_vrrp_status{state="MASTER", ${S}, ${N}} * 2
-  or keepalived_vrrp_status{state="FAULT", ${S}, ${N}} * 3
-  or keepalived_vrrp_status{state="STOP", ${S}, ${N}} * 98
-  or keepalived_vrrp_status{state="INIT", ${S}, ${N}} * 0
-)`,
+      expr: stateCode('iname, vrid', `${S}, ${N}`),
       legend: '{{iname}} (VRID {{vrid}})',
     }]), 16, 7);
   L.add(stateTimeline('Wanted state', 'keepalived wantstate: the state the FSM is heading to.',
@@ -485,7 +516,7 @@ function host() {
     [{ expr: `rate(keepalived_vrrp_time_in_state_seconds_total{${S}, ${N}}[$__rate_interval])`, legend: '{{iname}} {{state}}' }],
     { unit: 'percentunit', stack: true }), 12, 7);
   L.add(table('Transitions (time range)', 'State changes by from, to and reason over the dashboard range.',
-    [{ expr: `sort_desc(round(increase(keepalived_vrrp_transitions_total{${S}, ${N}}[$__range])) > 0)` }],
+    [{ expr: `sort_desc(${transitionsIn(`${S}, ${N}`, '$__range')} > 0)` }],
     { transformations: [organize({ Time: true, job: true, instance: true }, { Value: 'count' })] }), 12, 7);
   L.add(timeseries('Adverts', 'Adverts sent, received, and received while MASTER, per second.',
     [
@@ -505,14 +536,7 @@ function host() {
   const err = (metric, name) => ({ expr: `rate(${metric}{${S}, ${N}}[$__rate_interval])`, legend: `{{iname}} ${name}` });
   L.add(timeseries('Dropped adverts by error', 'Receive errors per second (keepalived counters, authentication extension, router-wide).',
     [
-      err('keepalived_packet_length_errors_total', 'packet length'),
-      err('keepalived_advertisements_interval_errors_total', 'advert interval'),
-      err('keepalived_ip_ttl_errors_total', 'IP TTL'),
-      err('keepalived_invalid_type_received_total', 'invalid type'),
-      err('keepalived_address_list_errors_total', 'address list'),
-      err('keepalived_authentication_invalid_total', 'auth invalid'),
-      err('keepalived_authentication_mismatch_total', 'auth mismatch'),
-      err('keepalived_authentication_failure_total', 'auth failure'),
+      ...ADVERT_ERRORS.map(([metric, name]) => err(metric, name)),
       { expr: `rate(keepalived_vrrp_authentication_extension_errors_total{${S}, ${N}}[$__rate_interval])`, legend: '{{iname}} auth ext {{reason}}' },
       { expr: `rate(keepalived_vrrp_checksum_errors_total{${S}}[$__rate_interval])`, legend: '{{intf}} checksum' },
       { expr: `rate(keepalived_vrrp_version_errors_total{${S}}[$__rate_interval])`, legend: '{{intf}} version' },
@@ -606,17 +630,15 @@ function compat() {
   const I = 'instance=~"$instance"';
   const V = 'vrid=~"$vrid"';
   const L = new Layout();
-  const upDown = [valueMap([[0, 'DOWN', 'red'], [1, 'UP', 'green']])];
 
   L.row('Cluster view');
   L.add(stat('keepalived up', 'keepalived_up per exporter: 0 when the dumps could not be read.',
-    [{ expr: `keepalived_up{${J}, ${I}}`, legend: '{{instance}}' }], { steps: [['red', null], ['green', 1]], mappings: upDown }), 8, 6);
+    [{ expr: `keepalived_up{${J}, ${I}}`, legend: '{{instance}}' }], { steps: [['red', null], ['green', 1]], mappings: UP_DOWN }), 8, 6);
   L.add(stat('MASTERs per VRID',
     'Hosts reporting MASTER (keepalived_vrrp_state 2) per VRID, each host counted once whatever its number of VIPs; 0 and 2+ are red. Without a vrrp_domain target label all clusters reusing a VRID are counted together.',
     [{ expr: `count by (vrrp_domain, vrid) (count by (vrrp_domain, vrid, instance) (keepalived_vrrp_state{${J}, ${V}} == 2))
 or 0 * count by (vrrp_domain, vrid) (keepalived_vrrp_state{${J}, ${V}})`, legend: '{{vrrp_domain}} VRID {{vrid}}' }],
-    { steps: [['red', null], ['green', 1], ['red', 2]], decimals: 0,
-      mappings: [valueMap([[0, 'NO MASTER', 'red']]), { type: 'range', options: { from: 2, to: null, result: { text: 'SPLIT BRAIN', color: 'red', index: 1 } } }] }), 8, 6);
+    MASTER_COUNT), 8, 6);
   L.add(table('Current MASTER per VRID', 'Hosts reporting MASTER, one row per host and instance.',
     [{ expr: `count by (vrrp_domain, vrid, instance, iname) (keepalived_vrrp_state{${J}, ${V}} == 2)` }],
     { transformations: [organize({ Time: true }, { Value: 'VIPs' })] }), 8, 6);
@@ -648,14 +670,7 @@ or 0 * count by (vrrp_domain, vrid) (keepalived_vrrp_state{${J}, ${V}})`, legend
   const err = (metric, name) => ({ expr: `rate(${metric}{${J}, ${V}, ${I}}[$__rate_interval])`, legend: `{{instance}} {{iname}} ${name}` });
   L.add(timeseries('Dropped adverts by error', 'keepalived\'s receive error counters per second.',
     [
-      err('keepalived_packet_length_errors_total', 'packet length'),
-      err('keepalived_advertisements_interval_errors_total', 'advert interval'),
-      err('keepalived_ip_ttl_errors_total', 'IP TTL'),
-      err('keepalived_invalid_type_received_total', 'invalid type'),
-      err('keepalived_address_list_errors_total', 'address list'),
-      err('keepalived_authentication_invalid_total', 'auth invalid'),
-      err('keepalived_authentication_mismatch_total', 'auth mismatch'),
-      err('keepalived_authentication_failure_total', 'auth failure'),
+      ...ADVERT_ERRORS.map(([metric, name]) => err(metric, name)),
     ], { unit: 'pps' }), 24, 8);
 
   L.row('Scripts and configuration');

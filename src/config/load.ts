@@ -57,7 +57,6 @@ function lexicalCode(d: { severity: string; message: string }, allConfig: boolea
   if (/Unable to read configuration file|Failed to open configuration file/.test(d.message)) return 'CONFIG_FILE_NOT_FOUND';
   if (/Extra '\}'/.test(d.message)) return 'CONFIG_UNEXPECTED_EOB';
   if (/missing '\}'/.test(d.message)) return 'CONFIG_MISSING_EOB';
-  if (/Unexpected '\{'/.test(d.message)) return 'CONFIG_UNEXPECTED_BOB';
   if (/quote/i.test(d.message)) return 'CONFIG_UNMATCHED_QUOTE';
   return 'CONFIG_GENERAL_ERROR';
 }
@@ -66,7 +65,13 @@ function fromParse(parsed: ParseResult, opts: LoadOptions): LoadResult {
   const r = buildConfig(parsed.nodes, {
     host: opts.host,
     files: parsed.files,
-    lexical: parsed.diagnostics.map((d) => ({ ...d, code: lexicalCode(d, opts.allConfig ?? false) })),
+    lines: parsed.lines,
+    // The tree's "Unexpected '{'" is its own guess (it has no keyword tables);
+    // keepalived reports that from process_stream(), and the dispatcher,
+    // running on the same line stream, reports exactly those.
+    lexical: parsed.diagnostics
+      .filter((d) => !/^Unexpected '\{'/.test(d.message))
+      .map((d) => ({ ...d, code: lexicalCode(d, opts.allConfig ?? false) })),
   });
   return { ...r, files: parsed.files };
 }

@@ -5,7 +5,7 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import type { ConfNode, ParseOptions, ParseResult } from './ast';
+import type { ConfLine, ConfNode, ParseOptions, ParseResult } from './ast';
 import { splitQuotedEscaped } from './lexer';
 import { DiagSink, Preprocessor } from './preprocess';
 import { buildTree, LexNode } from './tree';
@@ -61,6 +61,7 @@ export function parseConfigText(text: string, opts: ParseOptions & LexOptions): 
 }
 
 function run(pre: Preprocessor, diags: DiagSink): ParseResult {
+  const lines: ConfLine[] = [];
   const nodes: LexNode[] = buildTree(pre, diags, {
     onNode(node, enclosing) {
       // keepalived 2.2.7: `include_check` is a global_defs keyword whose
@@ -69,8 +70,8 @@ function run(pre: Preprocessor, diags: DiagSink): ParseResult {
         pre.includeCheckSet(node.args, { file: node.file, line: node.line });
       }
     },
-  });
-  return { nodes, diagnostics: diags.finish(), files: pre.files };
+  }, lines);
+  return { nodes, diagnostics: diags.finish(), lines, files: pre.files };
 }
 
 /**

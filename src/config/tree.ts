@@ -11,8 +11,17 @@
  * `}` closes the innermost block. The model layer, which knows the keywords,
  * reports "Missing '{'" for a block keyword without children and a block on
  * a keyword that takes none.
+ *
+ * The tree cannot show everything keepalived's dispatcher acts on: a `{` that
+ * no node owns is dropped (its content is kept at the current level), and so
+ * is the `}` that closes it or a `}` beyond the outermost block. keepalived
+ * 2.2.7 ignores such a `{` ("Unexpected '{' - ignoring") and the next `}`
+ * then ends the keyword block it is in, so everything after it belongs to a
+ * different block than the tree says. buildTree() therefore also records the
+ * flat line stream (ConfLine[], braces included, in reading order), which
+ * the model layer dispatches exactly as process_stream() does.
  */
-import type { ConfNode } from './ast';
+import type { ConfLine, ConfNode } from './ast';
 import { splitWords } from './lexer';
 import { DiagSink, Loc, LogicalLine } from './preprocess';
 
@@ -54,7 +63,11 @@ interface Level {
   loc: Loc;
 }
 
-export function buildTree(src: LineSource, diags: DiagSink, hooks: TreeHooks = {}): LexNode[] {
+/**
+ * Builds the tree; when `stream` is given, every line read is also appended
+ * to it as keepalived's read_line() returns it (see the file comment).
+ */
+export function buildTree(src: LineSource, diags: DiagSink, hooks: TreeHooks = {}, stream?: ConfLine[]): LexNode[] {
   const root: LexNode[] = [];
   const levels: Level[] = [{ children: root, owner: null, last: null, transparent: false, loc: { file: '', line: 0 } }];
   const enclosing: string[] = [];
@@ -64,6 +77,7 @@ export function buildTree(src: LineSource, diags: DiagSink, hooks: TreeHooks = {
 
   for (let ln = src.next(); ln !== null; ln = src.next()) {
     const loc: Loc = { file: ln.file, line: ln.line };
+    if (ln.text === '{' || ln.text === '}') stream?.push({ tokens: [ln.text], file: ln.file, line: ln.line });
     if (ln.text === '{') {
       if (dropped > 0) {
         dropped++;
@@ -105,8 +119,11 @@ export function buildTree(src: LineSource, diags: DiagSink, hooks: TreeHooks = {
       if (!lv.transparent) enclosing.pop();
       continue;
     }
-    if (dropped > 0) continue;
     const w = splitWords(ln.text);
+    // the tree keeps nothing (and reports nothing more) from beyond the depth
+    // limit; keepalived has no such limit, so the stream still has the line
+    if (w.words.length) stream?.push({ tokens: w.words, file: ln.file, line: ln.line, raw: ln.text });
+    if (dropped > 0) continue;
     if (w.error) diags.error(loc, w.error);
     if (w.words.length === 0) continue;
     const node: LexNode = { keyword: w.words[0]!, args: w.words.slice(1), file: ln.file, line: ln.line, raw: ln.text };

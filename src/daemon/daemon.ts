@@ -335,5 +335,9 @@ export async function runDaemon(o: CliOptions): Promise<number> {
   }
   const d = new Daemon(o);
   const code = await d.start();
+  // Everything we opened is closed by now; a handle some library keeps open must not
+  // keep a stopped daemon around (systemd would wait for it). The timer is unref'd, so
+  // a clean exit happens earlier by itself.
+  setTimeout(() => process.exit(code), 1000).unref();
   return code;
 }

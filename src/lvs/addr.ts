@@ -4,6 +4,7 @@
  * "2001:DB8::0:1" from a config and "2001:db8::1" from a kernel dump compare equal.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatIpv4, formatIpv6Hex, parseIpv4, parseIpv6 } from '../net/addr';
 import type { IpFamily } from './types';
 
 export function familyOf(address: string): IpFamily | null {
@@ -12,57 +13,21 @@ export function familyOf(address: string): IpFamily | null {
   return null;
 }
 
-function v4Bytes(a: string): Buffer {
-  return Buffer.from(a.split('.').map((p) => Number(p)));
-}
-
-/** 16 bytes for IPv6, 4 for IPv4. Throws on a non-address (callers validate first). */
+/**
+ * 16 bytes for IPv6, 4 for IPv4. Throws on a non-address (callers validate first). The
+ * gate is familyOf(), so a zone index must match node's isIPv6 ("fe80::1%eth0", not
+ * "fe80::1%"); the bytes come from the shared parser in src/net/addr.ts.
+ */
 export function ipToBytes(address: string): Buffer {
-  if (isIPv4(address)) return v4Bytes(address);
-  if (!isIPv6(address)) throw new Error(`not an IP address: ${address}`);
-  let s = address;
-  const pct = s.indexOf('%');
-  if (pct >= 0) s = s.slice(0, pct);
-  // An embedded dotted quad (::ffff:192.0.2.1) becomes two hextets.
-  const lastColon = s.lastIndexOf(':');
-  const tail = s.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const b = v4Bytes(tail);
-    s = `${s.slice(0, lastColon + 1)}${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
-  }
-  const [head, rest] = s.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const r = rest !== undefined && rest !== '' ? rest.split(':') : [];
-  const fill = rest !== undefined ? 8 - h.length - r.length : 0;
-  const groups = [...h, ...Array<string>(fill).fill('0'), ...r];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+  const f = familyOf(address);
+  const b = f === 'inet' ? parseIpv4(address) : f === 'inet6' ? parseIpv6(address) : null;
+  if (!b) throw new Error(`not an IP address: ${address}`);
+  return b;
 }
 
-/** Canonical text (RFC 5952 for IPv6: lower case, longest zero run compressed). */
+/** Canonical text (RFC 5952 §4 for IPv6: lower case, longest zero run compressed, all hex). */
 export function bytesToIp(family: IpFamily, b: Buffer): string {
-  if (family === 'inet') return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(b.readUInt16BE(i * 2));
-  let bestAt = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (bestAt < 0) return hex.join(':');
-  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
+  return family === 'inet' ? formatIpv4(b) : formatIpv6Hex(b);
 }
 
 export function canonicalIp(address: string): string {
@@ -83,8 +48,9 @@ export function prefixToV4Mask(prefix: number): string {
 
 /** Dotted IPv4 mask -> prefix length, or null when the mask is not contiguous. */
 export function v4MaskToPrefix(mask: string): number | null {
-  if (!isIPv4(mask)) return null;
-  const n = v4Bytes(mask).readUInt32BE(0);
+  const b = parseIpv4(mask);
+  if (!b) return null;
+  const n = b.readUInt32BE(0);
   let p = 0;
   while (p < 32 && n & (0x80000000 >>> p)) p++;
   return ((n << p) >>> 0) === 0 || p === 32 ? p : null;
@@ -128,8 +94,9 @@ export function expandRange(spec: string, max = 256): string[] | null {
   const b = ipToBytes(first);
   let end: number;
   if (fam === 'inet') {
-    end = isIPv4(endPart) ? v4Bytes(endPart)[3] : Number(endPart);
-    if (isIPv4(endPart) && !v4Bytes(endPart).subarray(0, 3).equals(b.subarray(0, 3))) return null;
+    const e4 = parseIpv4(endPart);
+    end = e4 ? e4[3] : Number(endPart);
+    if (e4 && !e4.subarray(0, 3).equals(b.subarray(0, 3))) return null;
     if (!Number.isInteger(end) || end < b[3] || end > 255) return null;
   } else {
     end = isIPv6(endPart) ? ipToBytes(endPart).readUInt16BE(14) : parseInt(endPart, 16);

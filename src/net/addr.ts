@@ -1,6 +1,12 @@
 /**
- * Address text <-> bytes for the southbound adapters. Small and dependency-free because
- * the hot path (one advert per interval per instance) formats received source addresses.
+ * Address text <-> bytes: the one implementation shared by the southbound adapters, the
+ * VRRP codec (src/vrrp/packet.ts) and the IPVS client (src/lvs/addr.ts). Small and
+ * dependency-free because the hot path (one advert per interval per instance) formats
+ * received source addresses.
+ *
+ * Parsing follows glibc inet_pton(), which keepalived 2.2.7 calls: IPv4 is four decimal
+ * octets without leading zeros ("010.0.0.1" is rejected), IPv6 allows one "::" and a
+ * dotted quad only as the last 32 bits. A zone index ("fe80::1%eth0") is dropped.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -49,11 +55,24 @@ export function formatIpv4(b: Uint8Array, off = 0): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
-/** 16 bytes -> RFC 5952 canonical text (lower case, longest zero run compressed). */
+/**
+ * 16 bytes -> RFC 5952 canonical text: lower case, the longest run of >= 2 zero groups
+ * compressed (§4.2.2/§4.2.3, the first one on ties), and per §5 an IPv4-mapped address
+ * keeps its dotted quad ("::ffff:192.0.2.1").
+ */
 export function formatIpv6(b: Uint8Array, off = 0): string {
+  let mapped = b[off + 10] === 0xff && b[off + 11] === 0xff;
+  for (let i = 0; mapped && i < 10; i++) mapped = b[off + i] === 0;
+  return mapped ? `::ffff:${formatIpv4(b, off + 12)}` : formatIpv6Hex(b, off);
+}
+
+/**
+ * RFC 5952 §4 text with every group in hex, IPv4-mapped included ("::ffff:c000:201"):
+ * the canonical key the VRRP codec and the IPVS client compare addresses by.
+ */
+export function formatIpv6Hex(b: Uint8Array, off = 0): string {
   const g: number[] = [];
   for (let i = 0; i < 8; i++) g.push((b[off + i * 2]! << 8) | b[off + i * 2 + 1]!);
-  // RFC 5952 §4.2.2/§4.2.3: compress the longest run of >= 2 zero groups (first one on ties)
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
@@ -69,8 +88,6 @@ export function formatIpv6(b: Uint8Array, off = 0): string {
     }
     i = j;
   }
-  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad
-  if (bestStart === 0 && bestLen === 5 && g[5] === 0xffff) return `::ffff:${formatIpv4(b, off + 12)}`;
   const hex = (from: number, to: number) => g.slice(from, to).map((x) => x.toString(16)).join(':');
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;

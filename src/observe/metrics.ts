@@ -571,7 +571,7 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
   };
   const unsubscribe = journal.subscribe(onEvent);
   // keepalived_up 0 means "nothing else about instances": no journal-fed series either.
-  for (const f of [transitions, advertInterval, sendLag, scriptDuration, scriptRuns, notifyDuration, rsTransitions, checkerDuration, checkerChecks]) f.gate = running;
+  for (const f of [transitions, advertInterval, sendLag, ...Object.values(globalErr), scriptDuration, scriptRuns, notifyDuration, rsTransitions, checkerDuration, checkerChecks]) f.gate = running;
 
   // Series of things that no longer exist (instance removed by a reload, VS gone) go away.
   const prune = (s: AgentSnapshot) => {
@@ -603,7 +603,15 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
       const s = snapshot();
       cacheOwner = undefined; // a new scrape: labels are recomputed (instances may have changed in place)
       refreshEventCache(s);
-      if (s.running) prune(s);
+      if (s.running) {
+        prune(s);
+        // The router-wide error counters (RFC 2787 vrrpRouterChecksumErrors, …; keepalived's
+        // SNMP view reads 0 before any bad packet) exist from the start on every VRRP
+        // interface: a series born at 1 would hide its first error from rate()/increase(),
+        // and the fleet dashboard's error panel would have nothing to show (live test
+        // test/alerts/live-agents.test.ts against real agents).
+        for (const i of s.instances) if (i.ifp_ifname) for (const f of Object.values(globalErr)) f.inc({ intf: i.ifp_ifname }, 0);
+      }
       return renderExposition(registry.getMetricsAsArray() as unknown as MetricLike[], negotiate(acceptHeader), { snapshot: s });
     },
     close() {

@@ -37,30 +37,74 @@ export interface TimerHandle {
 /** Monotonic clock + absolute-deadline timers. Inject a fake one in tests. */
 export interface Scheduler {
   now(): number;
-  /** call `cb` once, not before `at` (ms, same clock as now()) */
-  at(at: number, cb: () => void): TimerHandle;
+  /**
+   * call `cb` once, not before `at` (ms, same clock as now()); `precise`: the deadline is
+   * a protocol instant that is measured (Master_Down_Timer), worth sub-millisecond accuracy
+   */
+  at(at: number, cb: () => void, opts?: { precise?: boolean }): TimerHandle;
 }
 
-/** setTimeout re-armed against performance.now() deadlines (never early, never setInterval). */
+/**
+ * A precise timer's setTimeout aims this much before the deadline; the rest is slept with
+ * Atomics.wait (µs resolution, no CPU) instead of one more setTimeout, which libuv rounds
+ * to whole milliseconds of its cached loop clock (measured: median 0.75 ms, up to 2 ms late).
+ */
+const PRECISE_LEAD_MS = 1;
+/** never sleep longer than this in one go (the event loop is blocked meanwhile) */
+const PRECISE_SLEEP_MAX_MS = 2.5;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * setTimeout re-armed against performance.now() deadlines (never early, never setInterval).
+ *
+ * A due timer runs its callback from setImmediate, i.e. in the event loop's check phase,
+ * AFTER the poll phase has read whatever arrived on the sockets meanwhile. libuv runs
+ * expired timers before polling for I/O, so after the loop had been blocked (GC, a slow
+ * synchronous task, CPU starvation) for longer than Master_Down_Interval, the down timer
+ * fired although the master's adverts were already queued in the socket: a spurious
+ * takeover and a second MASTER until the next advert (seen in test/interop against
+ * keepalived). keepalived 2.2.7 cannot do that: its VRRP socket read thread carries the
+ * down timer as its timeout, and a readable socket reported by the same epoll_wait() moves
+ * the thread to THREAD_READY_READ_FD instead of THREAD_READ_TIMEOUT (lib/scheduler.c
+ * thread_fetch_next_queue). An advert that re-arms the timer cancels this handle, so the
+ * deferred callback then does nothing.
+ */
 export const realScheduler: Scheduler = {
   now: () => performance.now(),
-  at(at, cb) {
+  at(at, cb, opts) {
     let t: NodeJS.Timeout | undefined;
+    let imm: NodeJS.Immediate | undefined;
     let cancelled = false;
+    const precise = !!opts?.precise;
+    const fire = (): void => {
+      imm = undefined;
+      if (!cancelled) cb();
+    };
     const arm = (): void => {
       const d = at - performance.now();
+      const lead = precise ? PRECISE_LEAD_MS : 0;
       t = setTimeout(() => {
+        t = undefined;
         if (cancelled) return;
-        // libuv's millisecond clock can fire a little before our µs deadline: wait the rest
-        if (performance.now() < at) arm();
-        else cb();
-      }, d > 0 ? d : 0);
+        let rest = at - performance.now();
+        // libuv's millisecond clock fires up to ~2 ms either side of our µs deadline
+        if (precise && rest > 0 && rest <= PRECISE_SLEEP_MAX_MS) {
+          // bounded: a timed wait returns at its timeout, give or take a spurious wake-up
+          for (let i = 0; i < 4 && rest > 0; i++) {
+            Atomics.wait(sleepCell, 0, 0, rest);
+            rest = at - performance.now();
+          }
+        }
+        if (rest > 0) arm();
+        else imm = setImmediate(fire);
+      }, d - lead > 0 ? d - lead : 0);
     };
     arm();
     return {
       cancel() {
         cancelled = true;
         if (t) clearTimeout(t);
+        if (imm) clearImmediate(imm);
       },
     };
   },
@@ -470,8 +514,8 @@ export class InstanceRunner {
     return b;
   }
 
-  private sendAdvert(priority: number, now: number): void {
-    const scheduled = this.txScheduled ?? now;
+  /** Put one advert on the wire (to every unicast peer, or the group). */
+  private transmit(priority: number): void {
     for (const dst of this.destinations()) {
       try {
         this.deps.socket.send(Buffer.from(this.encodeFor(dst, priority)), dst);
@@ -480,6 +524,11 @@ export class InstanceRunner {
         if (priority !== 0) this.log('warning', `send advert error to ${dst}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+  }
+
+  /** Account for an advert transmit() sent: counter and journal event, in FSM action order. */
+  private advertSent(priority: number, now: number): void {
+    const scheduled = this.txScheduled ?? now;
     // keepalived counts one advert per send, not per unicast peer
     this.stats.advert_sent++;
     this.deps.journal.emit({ type: 'vrrp.advert.sent', ...this.ref(), priority, scheduledMono: scheduled, lagMs: now - scheduled });
@@ -487,7 +536,8 @@ export class InstanceRunner {
 
   private armTimer(name: TimerName, at: number): void {
     this.timers.get(name)?.h.cancel();
-    const h = this.sched.at(at, () => this.onTimer(name, at));
+    // the down timer is the takeover instant RFC 5798 §6.4.2 defines: worth µs accuracy
+    const h = this.sched.at(at, () => this.onTimer(name, at), { precise: name === 'master_down' });
     this.timers.set(name, { at, h });
   }
 
@@ -565,33 +615,54 @@ export class InstanceRunner {
         (a.family === 'ipv4' ? e.v4 : e.v6).push(a.address);
         byIf.set(a.ifname, e);
       }
+      // keepalived vrrp_send_link_update: `repeat` rounds over the addresses, back to back;
+      // it logs "(VI) Sending/queueing gratuitous ARPs on DEV for VIP" once per address and
+      // burst, then one "Sending gratuitous ARP on DEV for VIP" per frame: so one journal
+      // event per address and burst, with the number of frames that went out
+      const sent = new Map<string, { family: 'ipv4' | 'ipv6'; dev: string; address: string; count: number }>();
+      const tally = (family: 'ipv4' | 'ipv6', dev: string, list: string[], n: number): void => {
+        for (const address of list.slice(0, n)) {
+          const k = `${dev}%${address}`;
+          const t = sent.get(k) ?? { family, dev, address, count: 0 };
+          t.count++;
+          sent.set(k, t);
+        }
+      };
       for (let r = 0; r < repeat; r++) {
         for (const [ifname, e] of byIf) {
           try {
             if (e.v4.length) {
               const n = await an.garp(ifname, e.v4, mac);
               this.extra.garp_sent += n;
-              this.deps.journal.emit({ type: 'vrrp.garp', ...this.ref(), family: 'ipv4', count: n, dev: ifname });
+              tally('ipv4', ifname, e.v4, n);
             }
             if (e.v6.length) {
               const n = await an.unsolicitedNa(ifname, e.v6, mac);
               this.extra.na_sent += n;
-              this.deps.journal.emit({ type: 'vrrp.garp', ...this.ref(), family: 'ipv6', count: n, dev: ifname });
+              tally('ipv6', ifname, e.v6, n);
             }
           } catch (err) {
             this.log('warning', `gratuitous ARP/NA on ${ifname} failed: ${err instanceof Error ? err.message : String(err)}`);
           }
         }
       }
+      for (const t of sent.values()) this.deps.journal.emit({ type: 'vrrp.garp', ...this.ref(), family: t.family, count: t.count, dev: t.dev, address: t.address });
     });
   }
 
   private execute(actions: FsmAction[], now: number): void {
     const j = this.deps.journal;
+    // The wire first: this step's adverts leave before the journal observers (log lines,
+    // metrics, notify scripts), netlink and GARP work of the same step run, as keepalived
+    // sends from its timer thread before logging or touching VIPs. Measured
+    // (bench/takeover.mjs): the new master's first advert came ~1 ms after its own
+    // "Entering MASTER STATE" bookkeeping; RFC 5798 §6.4.2 takeover is the advert.
+    // Counters and journal events keep the FSM's order.
+    for (const a of actions) if (a.type === 'sendAdvert') this.transmit(a.priority);
     for (const a of actions) {
       switch (a.type) {
         case 'sendAdvert':
-          this.sendAdvert(a.priority, now);
+          this.advertSent(a.priority, now);
           break;
         case 'armTimer':
           this.armTimer(a.timer, a.at);

@@ -84,6 +84,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { VrrpErrorCounter } from '../journal/events';
+import { formatIpv4, formatIpv6Hex, parseIpv4, parseIpv6 } from '../net/addr';
 
 export type Family = 'ipv4' | 'ipv6';
 export type VrrpVersion = 2 | 3;
@@ -109,91 +110,21 @@ export const VRRP_TOS = 0xc0;
 // Addresses
 // ---------------------------------------------------------------------------
 
-/** Parse a dotted IPv4 address into 4 bytes; null when it is not one. */
-export function parseIpv4(s: string): Buffer | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  const out = Buffer.alloc(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
-  }
-  return out;
-}
-
-/** Parse an IPv6 address (with optional %zone and embedded IPv4 tail) into 16 bytes. */
-export function parseIpv6(s: string): Buffer | null {
-  const pct = s.indexOf('%');
-  if (pct >= 0) s = s.slice(0, pct);
-  if (s.length === 0 || s.length > 45) return null;
-  const dbl = s.indexOf('::');
-  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null;
-  const parseGroups = (part: string): number[] | null => {
-    if (part === '') return [];
-    const groups = part.split(':');
-    const words: number[] = [];
-    for (let i = 0; i < groups.length; i++) {
-      const g = groups[i];
-      if (i === groups.length - 1 && g.includes('.')) {
-        const v4 = parseIpv4(g);
-        if (!v4) return null;
-        words.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-        continue;
-      }
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      words.push(parseInt(g, 16));
-    }
-    return words;
-  };
-  let words: number[];
-  if (dbl >= 0) {
-    const head = parseGroups(s.slice(0, dbl));
-    const tail = parseGroups(s.slice(dbl + 2));
-    if (!head || !tail) return null;
-    const fill = 8 - head.length - tail.length;
-    if (fill < 1) return null;
-    words = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  } else {
-    const all = parseGroups(s);
-    if (!all || all.length !== 8) return null;
-    words = all;
-  }
-  const out = Buffer.alloc(16);
-  for (let i = 0; i < 8; i++) out.writeUInt16BE(words[i], i * 2);
-  return out;
-}
+// One parser/formatter for the whole agent (src/net/addr.ts, glibc inet_pton() semantics);
+// re-exported so codec users keep importing addresses from here.
+export { parseIpv4, parseIpv6 };
 
 /** Parse an address of the given family; null if it is not a valid one. */
 export function parseIp(s: string, family: Family): Buffer | null {
   return family === 'ipv4' ? parseIpv4(s) : parseIpv6(s);
 }
 
-/** Text form of 4 or 16 address bytes (IPv6 per RFC 5952: lower case, longest zero run compressed). */
+/**
+ * Text form of 4 or 16 address bytes (IPv6 per RFC 5952 §4: lower case, longest zero run
+ * compressed, every group in hex, so "::ffff:c000:201" for an IPv4-mapped address).
+ */
 export function formatIp(b: Uint8Array): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const w: number[] = [];
-  for (let i = 0; i < 16; i += 2) w.push((b[i] << 8) | b[i + 1]);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = w.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return b.length === 4 ? formatIpv4(b) : formatIpv6Hex(b);
 }
 
 /** Canonical text form of an address string (so "2001:DB8:0::50" equals "2001:db8::50"); null if invalid. */

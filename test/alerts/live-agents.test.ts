@@ -233,6 +233,12 @@ describe('Prometheus with keepwatch rules scraping real keepwatch agents', () =>
     note(`${at()} failover: pending at some point: ${pending.map((s) => `${s.metric['alertname']}${s.metric['instance'] ? '@' + s.metric['instance'] : ''} (${s.value[1]} evals)`).join(', ') || '(none)'}`);
     expect(await masters()).toBe(1);
     expect((await P().alerts()).filter((a) => a.state === 'firing')).toEqual([]);
+    for (const e of ['keepalived_advertisements_received_total', 'rate(keepalived_advertisements_received_total[30s])', 'keepalived_vrrp_master_advert_interval_seconds']) {
+      const r = await P().query(`${e}[${window}s]`.replace(/\[30s\]\[/, '[30s]['), undefined).catch(() => undefined);
+      void r;
+      const rr = await fetch(`${P().url}/api/v1/query_range?` + new URLSearchParams({ query: e, start: String((start - 5000) / 1000), end: String(Date.now() / 1000), step: '1' })).then((x) => x.json()) as any;
+      for (const s of rr.data.result) note(`DEBUG ${e} ${s.metric.instance}: ${s.values.map((v: any) => Number(v[1]).toFixed(2)).join(' ')}`);
+    }
   });
 
   it('a split brain (adverts lost between the agents, scrapes unaffected) fires KeepalivedSplitBrain, which resolves after the heal', async () => {

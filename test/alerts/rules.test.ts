@@ -137,6 +137,14 @@ describe('the unit tests catch the naive rules (mutation checks)', () => {
     expect(r.stdout + r.stderr).toContain('three MASTER changes in 15m stay below the threshold despite extrapolation');
   });
 
+  it('flapping counted on keepalived_vrrp_transitions_total misses each first transition', () => {
+    const dir = mutatedCopy('alerts/keepwatch.rules.yml', (t) =>
+      t.replace('increase(keepalived_become_master_total[15m])', 'increase(keepalived_vrrp_transitions_total{to="MASTER"}[15m])'));
+    const r = promtool(['test', 'rules', 'tests/cluster.test.yml'], dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('first MASTER changes count: four changes for four different reasons fire KeepalivedFlapping');
+  });
+
   it('advert age from time() instead of timestamp() fires between scrapes', () => {
     const dir = mutatedCopy('alerts/keepwatch.rules.yml', (t) =>
       t.replace('timestamp(keepalived_vrrp_last_advert_received_timestamp_seconds)', 'time()'));

@@ -98,9 +98,9 @@ export interface StartOptions {
 
 const TS_PREFIX = /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: /;
 
-/** Start keepwatch in `ns` with `config`; resolves once the process is running and its HTTP answers. */
 let built = false;
 
+/** Start keepwatch in `ns` with `config`; resolves once the process is running and its HTTP answers. */
 export async function startKeepwatch(ns: Netns, config: string, o: StartOptions = {}): Promise<KwNode> {
   // once per test file: every node of a suite runs the same build (a rebuild in the middle,
   // triggered by someone editing src/, could hand a starting node half-written files)
@@ -123,9 +123,11 @@ export async function startKeepwatch(ns: Netns, config: string, o: StartOptions 
   child.stderr!.on('data', (d: string) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  // complete lines only (a line still being written is not matched half-way)
   const lines = (): string[] =>
     out
       .split('\n')
+      .slice(0, -1)
       .filter(Boolean)
       .map((l) => l.replace(TS_PREFIX, ''));
 

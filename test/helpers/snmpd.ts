@@ -132,6 +132,33 @@ export async function startSnmpd(o: SnmpdOptions): Promise<Snmpd> {
   return { ...d, port: o.port, socket, target, socketAt };
 }
 
+/**
+ * Start snmpd with an operator's config text as is (e.g. the README's snmpd.conf, with
+ * only the socket path and listen address substituted), optionally inside a network
+ * namespace (`ip netns exec` execs snmpd, so the PID is snmpd's own). Resolves once the
+ * AgentX socket exists and `target` answers an SNMP get (from inside `netns` when given).
+ */
+export async function startSnmpdWithConfig(o: { dir: string; config: string; socket: string; target: string; netns?: string }): Promise<Snmpd> {
+  const conf = join(o.dir, 'snmpd.conf');
+  writeFileSync(conf, o.config);
+  const args = ['-f', '-C', '-c', conf, '-Lo', '-p', join(o.dir, 'snmpd.pid')];
+  const d = o.netns ? launch('ip', ['netns', 'exec', o.netns, '/usr/sbin/snmpd', ...args], envFor(o.dir)) : launch('/usr/sbin/snmpd', args, envFor(o.dir));
+  let socketAt = 0;
+  try {
+    await waitFor(() => {
+      if (d.proc.exitCode !== null) throw new Error(`snmpd exited: ${d.log.join('\n')}`);
+      return existsSync(o.socket);
+    }, 'snmpd AgentX socket', 20_000, 5);
+    socketAt = performance.now();
+    await waitFor(async () => (await snmpCmdIn(o.netns, 'snmpget', ['-t', '0.3', '-r', '0', o.target, '.1.3.6.1.2.1.1.3.0'])).code === 0, 'snmpd answering SNMP', 20_000, 50);
+  } catch (e) {
+    await d.stop();
+    throw e;
+  }
+  const port = Number(/:(\d+)$/.exec(o.target)?.[1] ?? 161);
+  return { ...d, port, socket: o.socket, target: o.target, socketAt };
+}
+
 export interface Snmptrapd extends Daemon {
   port: number;
   /** received notifications, parsed */
@@ -191,6 +218,21 @@ export function snmpCmd(tool: 'snmpget' | 'snmpwalk' | 'snmpbulkwalk' | 'snmpset
     });
   });
 }
+
+/** snmpCmd run inside network namespace `netns` (`ip netns exec`), or here when undefined. */
+export function snmpCmdIn(netns: string | undefined, tool: 'snmpget' | 'snmpwalk' | 'snmpbulkwalk' | 'snmpset' | 'snmpgetnext', args: string[], community = 'public'): Promise<CmdResult> {
+  if (!netns) return snmpCmd(tool, args, community);
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    execFile('ip', ['netns', 'exec', netns, tool, '-v2c', '-c', community, '-On', ...args], { env: ENV, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr), ms: performance.now() - t0 });
+    });
+  });
+}
+
+/** The environment the SNMP command line tools run with here (no MIBs, private persistent dir). */
+export const SNMP_TOOL_ENV = ENV;
 
 export interface Varbind {
   oid: string;

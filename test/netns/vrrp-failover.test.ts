@@ -59,6 +59,13 @@ describe('keepwatch failover in namespaces (VRRPv3, 100 ms)', () => {
     expect(ia.data.vips).toEqual(['192.0.2.50/24 dev eth0 scope global set']);
     expect(ib.data).toMatchObject({ state: 1, effective_priority: 100, vipset: false });
     expect(ia.stats.become_master).toBeGreaterThanOrEqual(1);
+    // keepalived's console at -D (ref logs/v3-backup.log): one queueing line, then one line per frame
+    const log = a.lines();
+    const q = log.indexOf(`(VI_1) Sending/queueing gratuitous ARPs on eth0 for ${VIP}`);
+    expect(q).toBeGreaterThan(log.lastIndexOf('(VI_1) setting VIPs.'));
+    let run = 0;
+    while (log[q + 1 + run] === `Sending gratuitous ARP on eth0 for ${VIP}`) run++;
+    expect(run).toBe(5);
     // the backup hears the master
     const before = ib.stats.advert_rcvd;
     await waitFor(async () => (await b.instance())!.stats.advert_rcvd > before + 3, 'b receiving adverts');

@@ -11,12 +11,13 @@
  *
  * Lab "vb": a (192.0.2.11) and b (192.0.2.12), no client needed. VRRPv3 at 100 ms.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/netns';
-import { instanceBlock, vrrpConf, vrrpLab, type KwNode, type VrrpLab } from '../helpers/agent';
+import { FifoReader, instanceBlock, vrrpConf, vrrpLab, type KwNode, type VrrpLab } from '../helpers/agent';
 
 const VIP1 = '192.0.2.50/24';
 const VIP2 = '192.0.2.60/24';
@@ -123,6 +124,7 @@ describe('keepwatch tracking and preemption in namespaces', () => {
     let a: KwNode;
     let b: KwNode;
     let healthy: string;
+    let fifo: FifoReader;
 
     const group = (extraA: string[], extraB: string[]) => [
       `vrrp_sync_group G1 {`,
@@ -144,11 +146,19 @@ describe('keepwatch tracking and preemption in namespaces', () => {
       healthy = path.join(dir, 'healthy');
       fs.writeFileSync(healthy, '');
       const script = [`vrrp_script chk_up {`, `    script "/usr/bin/test -e ${healthy}"`, `    interval 1`, `    weight 0`, `    rise 1`, `    fall 1`, `}`].join('\n');
-      const confA = vrrpConf('a', script, ...group(['track_interface {', '    trk0', '}'], ['track_script {', '    chk_up', '}'])).replace(/priority 0/g, 'priority 150');
+      const fifoPath = path.join(dir, 'notify.fifo');
+      execFileSync('mkfifo', ['-m', '0600', fifoPath]);
+      fifo = new FifoReader(fifoPath);
+      const confA = vrrpConf('a', script, ...group(['track_interface {', '    trk0', '}'], ['track_script {', '    chk_up', '}']))
+        .replace(/priority 0/g, 'priority 150')
+        .replace('    enable_script_security\n', `    enable_script_security\n    notify_fifo ${fifoPath}\n`);
       const confB = vrrpConf('b', ...group([], [])).replace(/priority 0/g, 'priority 100');
       a = await start('a', confA, dir);
       b = await start('b', confB);
+      await fifo.open();
     });
+
+    afterAll(() => fifo?.close());
 
     async function aMasterOfBoth(): Promise<void> {
       for (const n of ['VI_1', 'VI_2']) {
@@ -174,9 +184,13 @@ describe('keepwatch tracking and preemption in namespaces', () => {
     it("VI_1's tracked interface goes down: both instances go FAULT and fail over; up: both come back", async () => {
       await aMasterOfBoth();
       const ma = a.mark();
+      const mb = b.mark();
       lab.hosts.a!.ip('link', 'set', 'trk0', 'down');
       await bMasterOfBoth();
       await a.waitLog(/Netlink reports trk0 down/, ma);
+      // a MASTER going to FAULT with its own link still up says goodbye with priority 0
+      // (keepalived vrrp_state_leave_master → vrrp_restore_interface(advF))
+      for (const n of ['VI_1', 'VI_2']) await b.waitLog(new RegExp(`^\\(${n}\\) Backup received priority 0 advertisement$`), mb);
       lab.hosts.a!.ip('link', 'set', 'trk0', 'up');
       await aMasterOfBoth();
     });
@@ -190,6 +204,12 @@ describe('keepwatch tracking and preemption in namespaces', () => {
       fs.writeFileSync(healthy, '');
       await a.waitLog(/VRRP_Script\(chk_up\) succeeded/, ma);
       await aMasterOfBoth();
+      // notify_fifo through the three lives: members first, then the group with priority 0
+      // (keepalived vrrp_notify.c send_instance_notifies / send_group_notifies)
+      const lines = (st: string) => [`INSTANCE "VI_1" ${st} 150`, `INSTANCE "VI_2" ${st} 150`, `GROUP "G1" ${st} 0`];
+      const want = ['BACKUP', 'MASTER', 'FAULT', 'BACKUP', 'MASTER', 'FAULT', 'BACKUP', 'MASTER'].flatMap(lines);
+      await waitFor(() => fifo.read().length >= want.length, 'FIFO lines');
+      expect(fifo.read()).toEqual(want);
     });
   });
 });

@@ -5,28 +5,14 @@
  */
 import * as nodePath from 'node:path';
 import type { AgentSnapshot, InstanceSnapshot, InstanceStats, ScriptSnapshot } from '../../src/state/snapshot';
+import { emptyStats } from '../../src/vrrp/instance';
 
 // shared/ lies beside the repository (developers and CI alike)
 export const REF_DIR = nodePath.resolve(__dirname, '../../../shared/reference/keepalived-2.2.7');
 
+/** The agent's own emptyStats() with some counters set. */
 export function zeroStats(over: Partial<InstanceStats> = {}): InstanceStats {
-  return {
-    advert_rcvd: 0,
-    advert_sent: 0,
-    become_master: 0,
-    release_master: 0,
-    packet_len_err: 0,
-    advert_interval_err: 0,
-    ip_ttl_err: 0,
-    invalid_type_rcvd: 0,
-    addr_list_err: 0,
-    invalid_authtype: 0,
-    authtype_mismatch: 0,
-    auth_failure: 0,
-    pri_zero_rcvd: 0,
-    pri_zero_sent: 0,
-    ...over,
-  };
+  return { ...emptyStats(), ...over };
 }
 
 /** keepalived skew: v2 (256-p)/256 s; v3 ((256-p)×MAI)/256. */

@@ -63,7 +63,7 @@ describe('hostile input', () => {
 
   it('a 0-byte file gives nothing and no diagnostics', () => {
     const f = file('empty.conf', '');
-    expect(parseConfigFile(f, { configId: 'kt' })).toEqual({ nodes: [], diagnostics: [], files: [f] });
+    expect(parseConfigFile(f, { configId: 'kt' })).toEqual({ nodes: [], diagnostics: [], lines: [], files: [f] });
   });
 
   it('a 5 MB file parses', () => {

@@ -1,6 +1,6 @@
 /** Desired table (config x health) and the pure kernel diff (src/lvs/desired.ts, reconcile.ts). */
 import { describe, expect, it } from 'vitest';
-import { expandRange, canonicalIp } from '../../src/lvs/addr';
+import { bytesToIp, canonicalIp, expandRange, ipToBytes } from '../../src/lvs/addr';
 import { desiredServices, desiredTable } from '../../src/lvs/desired';
 import { diff, emptyMemory, type IpvsOp } from '../../src/lvs/reconcile';
 import { realServer, virtualServer } from '../../src/lvs/spec';
@@ -72,6 +72,13 @@ describe('desired table', () => {
     expect(expandRange('192.0.2.9-2')).toBeNull();
     expect(canonicalIp('2001:DB8:0:0:0:0:0:1')).toBe('2001:db8::1');
     expect(canonicalIp('2001:db8:0:1:0:0:0:1')).toBe('2001:db8:0:1::1');
+    // IPVS keys keep every IPv6 group in hex; a zone must be one node's isIPv6 accepts
+    expect(canonicalIp('::ffff:192.0.2.1')).toBe('::ffff:c000:201');
+    expect(canonicalIp('fe80::1%eth0')).toBe('fe80::1');
+    expect(canonicalIp('fe80::1%')).toBe('fe80::1%');
+    expect(canonicalIp('192.0.2.01')).toBe('192.0.2.01');
+    expect(bytesToIp('inet6', ipToBytes('2001:db8::1:0:0:1'))).toBe('2001:db8::1:0:0:1');
+    expect(() => ipToBytes('192.0.2.01')).toThrow(/not an IP address/);
   });
 
   it('down servers are absent, inhibited ones at weight 0; effective weights are used', () => {

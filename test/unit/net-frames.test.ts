@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildGarpFrame, buildUnsolicitedNaFrame } from '../../src/net/announce';
 import { buildIpv4Header, internetChecksum } from '../../src/vrrp/packet';
-import { formatIpv6, parseIpv4, parseIpv6, parseMac, formatMac } from '../../src/net/addr';
+import { formatIp, formatIpv6, formatIpv6Hex, parseIpv4, parseIpv6, parseMac, formatMac } from '../../src/net/addr';
 import { netlinkError } from '../../src/net/netlink';
 import { sysctlPath } from '../../src/net/sysctl';
 
@@ -68,6 +68,12 @@ describe('address helpers', () => {
       ['fe80::1%eth0', 'fe80::1'],
     ];
     for (const [i, o] of cases) expect(formatIpv6(parseIpv6(i)!)).toBe(o);
+    // the all-hex flavour differs only for IPv4-mapped addresses
+    for (const [i, o] of cases) expect(formatIpv6Hex(parseIpv6(i)!)).toBe(i === '::ffff:192.0.2.1' ? '::ffff:c000:201' : o);
+    expect(formatIpv6(parseIpv6('::fffe:192.0.2.1')!)).toBe('::fffe:c000:201');
+    expect(formatIpv6(parseIpv6('1::ffff:192.0.2.1')!)).toBe('1::ffff:c000:201');
+    expect(formatIp(Buffer.from([192, 0, 2, 1]))).toBe('192.0.2.1');
+    expect(parseIpv4('192.0.2.01')).toBeNull();
     expect(parseIpv6('2001:db8::g')).toBeNull();
     expect(parseIpv6('192.0.2.1')).toBeNull();
     expect(parseIpv4('192.0.2.256')).toBeNull();

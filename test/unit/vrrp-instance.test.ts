@@ -173,7 +173,8 @@ describe('InstanceRunner with fake adapters', () => {
     expect(ofType(h1.events, 'vrrp.transition').map((e) => `${e.from}>${e.to}:${e.reason}`)).toEqual(['INIT>BACKUP:startup', 'BACKUP>MASTER:master_timeout']);
     expect(ofType(h1.events, 'vrrp.master_down')).toMatchObject([{ intervalMs: 3414.062 }]);
     expect(ofType(h1.events, 'vrrp.vip')).toMatchObject([{ op: 'add', address: '192.0.2.50', ok: true }]);
-    expect(ofType(h1.events, 'vrrp.garp').length).toBe(5);
+    // one journal event per VIP and burst, carrying the 5 frames (keepalived logs once per VIP, then per frame)
+    expect(ofType(h1.events, 'vrrp.garp')).toMatchObject([{ family: 'ipv4', count: 5, dev: 'eth0', address: '192.0.2.50' }]);
     expect(h1.notifies).toEqual(['VI_1:BACKUP', 'VI_1:MASTER']);
     expect(h1.logs).toContain('(VI_1) Entering MASTER STATE');
     // the backup received it through the real codec

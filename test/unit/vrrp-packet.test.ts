@@ -237,6 +237,12 @@ describe('addresses', () => {
     expect(parseIpv4('192.0.2.256')).toBeNull();
     expect(parseIpv4('192.0.2')).toBeNull();
     expect(canonicalIp('nonsense')).toBeNull();
+    // glibc inet_pton() rules, as keepalived parses: no leading zeros, dotted quad only last
+    expect(parseIpv4('192.0.2.01')).toBeNull();
+    expect(parseIpv6('::ffff:192.0.2.01')).toBeNull();
+    expect(parseIpv6('192.0.2.1::')).toBeNull();
+    expect(canonicalIp('0:0:0:0:0:FFFF:192.0.2.1%eth0')).toBe('::ffff:c000:201');
+    expect(canonicalIp('0.0.0.0')).toBe('0.0.0.0');
   });
 
   it('compares as unsigned big-endian numbers (keepalived inet_inaddrcmp)', () => {

@@ -1,26 +1,29 @@
 /**
  * A faithful re-implementation of keepalived 2.2.7's keyword dispatcher
  * (lib/parser.c process_stream, alloc_value_block, skip_block) working on
- * the lexer's ConfNode tree.
+ * the lexer's line stream (ParseResult.lines).
  *
  * keepalived's read_line() puts every '{' and '}' on a line of its own, and
  * process_stream() then decides what is a block from its keyword tables, not
  * from the braces. That matters for parity: an unknown keyword followed by a
  * block is reported and its contents are then read as keywords of the
- * ENCLOSING block, whose end is taken at the unknown block's '}'. So the tree
- * is flattened back into keepalived's line stream and dispatched the same way.
+ * ENCLOSING block, whose end is taken at the unknown block's '}'; a stray
+ * '{' is ignored, so the next '}' ends the keyword block it is in; a '}'
+ * beyond the outermost block still reaches the dispatcher ("Unknown keyword
+ * '}'" at the top level, the end of the current block below it). So the
+ * lexer's flat stream, braces where they really were, is dispatched, not the
+ * tree.
  */
-import type { ConfNode } from '../ast';
+import type { ConfLine, ConfNode } from '../ast';
 import { ConfErr, type Reporter } from './diag';
 
-export interface Line {
-  tokens: string[];
-  file: string;
-  line: number;
-  /** the processed text of the line (keepalived's buf_extern), when the lexer provides it */
-  raw?: string;
-}
+export type Line = ConfLine;
 
+/**
+ * The line stream of a tree, for callers that only have ConfNodes. A tree
+ * has no stray braces, so this equals the lexer's stream only for
+ * configurations whose braces all pair up with a keyword.
+ */
 export function flatten(nodes: ConfNode[], out: Line[] = []): Line[] {
   for (const n of nodes) {
     const raw = (n as ConfNode & { raw?: unknown }).raw;

@@ -4,7 +4,7 @@
  * checker, VRRP and BFD readers and their post-parse checks, in that order)
  * and turns the result into the typed model with every default resolved.
  */
-import type { ConfNode } from '../ast';
+import type { ConfLine, ConfNode } from '../ast';
 import type {
   BfdInstance,
   Checker,
@@ -37,6 +37,11 @@ export interface BuildOptions {
   /** diagnostics of the lexical layer, merged in (they count for `-t`) */
   lexical?: { severity: 'error' | 'warning'; file: string; line: number; message: string; code?: string }[];
   files?: string[];
+  /**
+   * the lexer's line stream (ParseResult.lines): dispatched instead of a
+   * flattened `nodes`, so stray braces act as in keepalived
+   */
+  lines?: ConfLine[];
 }
 
 export interface BuildResult {
@@ -130,7 +135,7 @@ export function buildConfig(nodes: ConfNode[], opts: BuildOptions = {}): BuildRe
     if (cls === ConfErr.OK) rep.log(d.message, d);
     else rep.error(cls, d.message, d);
   }
-  const lines = flatten(nodes);
+  const lines = opts.lines ?? flatten(nodes);
   const ctx = newCtx(rep, host);
   let ok = true;
   try {
