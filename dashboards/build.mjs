@@ -255,12 +255,14 @@ function dashboard({ uid, title, description, tags, variables, panels, annotatio
 // the range count with their whole value, but only for agents Prometheus already scraped
 // at the start of the range (else a freshly started Prometheus would attribute an agent's
 // whole history to the range).
+// While Prometheus is younger than the range, that part is empty and the plain
+// increase()/changes() is what shows.
 function transitionsIn(sel, range, fn = 'increase') {
   const t = `keepalived_vrrp_transitions_total{${sel}}`;
-  const old = fn === 'increase' ? `round(increase(${t}[${range}]))` : `changes(${t}[${range}])`;
+  const seen = fn === 'increase' ? `round(increase(${t}[${range}]))` : `changes(${t}[${range}])`;
   return `(
-    (${old} and ${t} offset ${range})
-    or (${t} unless ${t} offset ${range}) and on (job, instance, iname) (keepalived_vrrp_instance_info offset ${range})
+    (${t} unless ${t} offset ${range}) and on (job, instance, iname) (keepalived_vrrp_instance_info offset ${range})
+    or ${seen}
   )`;
 }
 

@@ -10,6 +10,7 @@
 import { createSocket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
+import { settleOnce } from './probe-settle';
 import type { DnsCheckSpec, DnsType, ProbeOutcome } from './types';
 
 export const DNS_TYPES: Record<DnsType, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28 };
@@ -38,22 +39,13 @@ export function probeDns(spec: DnsCheckSpec, signal?: AbortSignal): Promise<Prob
   return new Promise((resolve) => {
     const sock = createSocket(isIP(spec.connectIp) === 6 ? 'udp6' : 'udp4');
     const id = randomInt(0, 0x10000);
-    let done = false;
-    const finish = (o: ProbeOutcome) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+    const finish = settleOnce(resolve, spec.connectTimeoutMs, 'read timeout from socket', signal, () => {
       try {
         sock.close();
       } catch {
         /* closed */
       }
-      resolve(o);
-    };
-    const onAbort = () => finish({ ok: false, detail: 'aborted' });
-    const timer = setTimeout(() => finish({ ok: false, timeout: true, detail: 'read timeout from socket' }), spec.connectTimeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    });
     sock.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, detail: e.code ?? e.message }));
     sock.on('message', (m: Buffer) => {
       if (m.length < 12 || m.readUInt16BE(0) !== id) return;

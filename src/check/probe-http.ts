@@ -22,13 +22,14 @@ import { createHash } from 'node:crypto';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { hostPort } from '../lvs/addr';
 import type { HttpCheckSpec, ProbeOutcome, UrlSpec } from './types';
 
 const MAX_RESPONSE = 8 * 1024 * 1024;
 
 export function buildRequest(spec: HttpCheckSpec, url: UrlSpec): string {
   const vhost = url.virtualhost ?? spec.virtualhost;
-  const host = vhost ?? (isIP(spec.connectIp) === 6 ? `[${spec.connectIp}]:${spec.connectPort}` : `${spec.connectIp}:${spec.connectPort}`);
+  const host = vhost ?? hostPort(spec.connectIp, spec.connectPort);
   const minor = spec.httpProtocol === '1.1' ? 1 : 0;
   const close = spec.httpProtocol === '1.0' ? '' : 'Connection: close\r\n';
   return `GET ${url.path} HTTP/1.${minor}\r\nUser-Agent: KeepAliveClient\r\n${close}Host: ${host}\r\n\r\n`;

@@ -4,29 +4,20 @@
  * connection is closed at once (keepalived check_tcp.c tcp_check_thread).
  */
 import { connect, type Socket } from 'node:net';
+import { settleOnce } from './probe-settle';
 import type { ConnectOptions, ProbeOutcome } from './types';
 
 export function probeTcp(co: ConnectOptions, signal?: AbortSignal): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
-    let done = false;
     let sock: Socket | undefined;
-    const finish = (o: ProbeOutcome) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (sock) {
-        // late errors after we decided must not become uncaught exceptions
-        sock.on('error', () => undefined);
-        // an orderly close (FIN), as keepalived's close(): an RST would make the real
-        // server log "connection reset by peer" for every check
-        sock.destroy();
-      }
-      resolve(o);
-    };
-    const onAbort = () => finish({ ok: false, detail: 'aborted' });
-    const timer = setTimeout(() => finish({ ok: false, timeout: true, detail: `connect timeout after ${co.connectTimeoutMs} ms` }), co.connectTimeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = settleOnce(resolve, co.connectTimeoutMs, `connect timeout after ${co.connectTimeoutMs} ms`, signal, () => {
+      if (!sock) return;
+      // late errors after we decided must not become uncaught exceptions
+      sock.on('error', () => undefined);
+      // an orderly close (FIN), as keepalived's close(): an RST would make the real
+      // server log "connection reset by peer" for every check
+      sock.destroy();
+    });
     try {
       sock = connect({
         host: co.connectIp,

@@ -655,6 +655,11 @@ export class Engine {
           return s ? commandText(s.def.script) : t.name;
         }),
         track_interface: refs.interfaces.map((t) => t.name),
+        // KEEPALIVED-MIB vrrpTrackedScriptTable: the weight THIS instance applies — a
+        // track_script "weight" overrides the script's own (keepalived alloc_track_script)
+        track_script_weights: refs.scripts.map((t) => ({ name: t.name, weight: t.weight, weight_reverse: t.reverse })),
+        // vrrpInstanceInitialState is the configured `state` (keepalived configured_state), not wantstate
+        initial_state: inst.state,
         auth_type: inst.authentication?.type === 'PASS' ? 1 : inst.authentication?.type === 'AH' ? 2 : 0,
         vrrp_domain: vrrpDomain ?? '',
         sync_group: inst.syncGroup ?? '',

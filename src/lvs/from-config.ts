@@ -10,7 +10,7 @@
  * ports are cleared to 0.
  */
 import type { Checker, KeepwatchConfig, RealServer, ScriptCommand, VirtualServer, VirtualServerGroup } from '../config/model';
-import type { CheckerSpec, UrlSpec } from '../check/types';
+import type { CheckerSpec, CheckerTiming, UrlSpec } from '../check/types';
 import { canonicalIp, expandRange, familyOf, hostPort, v4MaskToPrefix } from './addr';
 import { SVC_FLAGS, TUN_FLAGS } from './types';
 import type { IpvsTimeouts, NotifyCommand, RealServerSpec, ServiceKey, SorryServerSpec, TunnelSpec, VirtualServerSpec } from './types';
@@ -80,6 +80,18 @@ function groupEndpoints(g: VirtualServerGroup, vs: VirtualServer, warnings: stri
   return out;
 }
 
+/** The timing every checker kind carries (already resolved by the config model), in the spec's field order. */
+function checkerTiming(c: CheckerTiming): CheckerTiming {
+  return {
+    delayLoopMs: c.delayLoopMs,
+    retry: c.retry,
+    delayBeforeRetryMs: c.delayBeforeRetryMs,
+    warmupMs: c.warmupMs,
+    alpha: c.alpha,
+    logAllFailures: c.logAllFailures,
+  };
+}
+
 function checkerSpec(c: Checker, rs: { address: string; port: number }, ssl: KeepwatchConfig['ssl'], vsDelayLoopMs: number, warnings: string[], where: string): CheckerSpec | null {
   switch (c.type) {
     case 'TCP_CHECK':
@@ -88,12 +100,7 @@ function checkerSpec(c: Checker, rs: { address: string; port: number }, ssl: Kee
     case 'DNS_CHECK': {
       const co = c.connection;
       const base = {
-        delayLoopMs: c.delayLoopMs,
-        retry: c.retry,
-        delayBeforeRetryMs: c.delayBeforeRetryMs,
-        warmupMs: c.warmupMs,
-        alpha: c.alpha,
-        logAllFailures: c.logAllFailures,
+        ...checkerTiming(c),
         connectIp: co.connectIp ? canonicalIp(co.connectIp) : rs.address,
         // keepalived 2.2.7 copies the real server address into the checker before it fills
         // in a missing port, so its checker would probe port 0; we use the real port
@@ -136,12 +143,7 @@ function checkerSpec(c: Checker, rs: { address: string; port: number }, ssl: Kee
       }
       return {
         kind: 'MISC_CHECK',
-        delayLoopMs: c.delayLoopMs,
-        retry: c.retry,
-        delayBeforeRetryMs: c.delayBeforeRetryMs,
-        warmupMs: c.warmupMs,
-        alpha: c.alpha,
-        logAllFailures: c.logAllFailures,
+        ...checkerTiming(c),
         path: c.script.raw,
         timeoutMs: c.timeoutMs || vsDelayLoopMs,
         dynamic: c.dynamic,

@@ -8,6 +8,7 @@
  *     src/lvs/reconcile.ts diffs against the kernel.
  */
 import type { CheckerSpec } from '../check/types';
+import type { IpvsRates, IpvsStats as IpvsCounters } from '../state/snapshot';
 
 // ------------------------------------------------------------------ kernel layer
 
@@ -79,19 +80,11 @@ export interface IpvsDest extends DestKey {
   tunnelFlags?: number;
 }
 
-/** IPVS_STATS_ATTR_* (64-bit variant when the kernel has it). */
-export interface IpvsStats {
-  conns: number;
-  inPkts: number;
-  outPkts: number;
-  inBytes: number;
-  outBytes: number;
-  cps: number;
-  inPps: number;
-  outPps: number;
-  inBps: number;
-  outBps: number;
-}
+/**
+ * IPVS_STATS_ATTR_* (64-bit variant when the kernel has it): the counters the snapshot
+ * publishes (src/state/snapshot.ts) plus the kernel's rate estimator.
+ */
+export interface IpvsStats extends IpvsCounters, IpvsRates {}
 
 export interface KernelDest extends IpvsDest {
   activeConns: number;

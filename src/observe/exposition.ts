@@ -54,6 +54,8 @@ export interface Collectable<S> extends MetricLike {
    * 255-instance scrape can come from per-series caches instead of Sample objects.
    */
   writeFamily?(snapshot: S, format: ExpositionFormat): string;
+  /** writeFamily as UTF-8 bytes (undefined when empty), cached while the family does not change */
+  writeFamilyBytes?(snapshot: S, format: ExpositionFormat): Buffer | undefined;
 }
 
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -212,6 +214,49 @@ export interface RenderOptions<S> {
 function isCollectable<S>(m: MetricLike): m is Collectable<S> {
   return typeof (m as Collectable<S>).collectSnapshot === 'function';
 }
+
+/**
+ * The exposition as bytes. Sending a 2 MB string costs the HTTP layer a UTF-8 length scan
+ * and a re-encode on every scrape (fastify's Content-Length, Node's socket write): about
+ * 2 ms of CPU for 255 instances (bench/metrics-scrape.mjs). Here every family that did not
+ * change since the previous scrape contributes the very Buffer it produced then, and the
+ * scrape is one Buffer.concat.
+ */
+export async function renderBytes<S>(metrics: MetricLike[], format: ExpositionFormat, opts: RenderOptions<S> = {}): Promise<{ contentType: string; body: Buffer }> {
+  const out: Buffer[] = [];
+  let total = 0;
+  const slice = opts.sliceMs ?? 4;
+  let sliceStart = performance.now();
+  const one = format === 'openmetrics' ? renderOpenMetricsFamily : renderTextFamily;
+  for (const m of metrics) {
+    try {
+      let b: Buffer | undefined;
+      if (isCollectable<S>(m) && opts.snapshot !== undefined && m.writeFamilyBytes) b = m.writeFamilyBytes(opts.snapshot, format);
+      else {
+        const texts: string[] = [];
+        if (isCollectable<S>(m) && opts.snapshot !== undefined) one(m.collectSnapshot(opts.snapshot), texts);
+        else one(await m.get(), texts);
+        if (texts.length) b = Buffer.from(texts.join(''), 'utf8');
+      }
+      if (b) {
+        out.push(b);
+        total += b.length;
+      }
+    } catch {
+      // one broken family must not take the scrape down
+    }
+    if (performance.now() - sliceStart > slice) {
+      await new Promise((r) => setImmediate(r));
+      sliceStart = performance.now();
+    }
+  }
+  if (format === 'openmetrics') {
+    out.push(EOF_BYTES);
+    total += EOF_BYTES.length;
+  }
+  return { contentType: format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE, body: Buffer.concat(out, total) };
+}
+const EOF_BYTES = Buffer.from('# EOF\n');
 
 export async function render<S>(metrics: MetricLike[], format: ExpositionFormat, opts: RenderOptions<S> = {}): Promise<{ contentType: string; body: string }> {
   // One string per family, joined once at the end: join() produces a flat string (the

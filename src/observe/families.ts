@@ -35,6 +35,43 @@ import {
 
 type Labels = Record<string, string>;
 
+/**
+ * Flatten a string built by concatenation (a V8 rope) in place. A family body that is
+ * re-used scrape after scrape is otherwise walked leaf by leaf (~18 000 lines) on every
+ * final join; flat, it is one memcpy. V8 flattens a cons string on the first indexed
+ * access (runtime StringCharCodeAt: "it is likely that more indices will be accessed");
+ * this is only a speed hint — the string's value is unchanged either way.
+ */
+export function flatten(s: string): void {
+  if (s.length > 0) s.charCodeAt(0);
+}
+
+/** `s`, flattened: for strings kept for a long time and concatenated on every scrape. */
+export function flat(s: string): string {
+  flatten(s);
+  return s;
+}
+
+/**
+ * A family's text (HELP/TYPE and samples) cached until the family's data changes
+ * (`version`). The same string object comes back while it is valid, which is what lets
+ * writeFamilyBytes hand out the same Buffer again.
+ */
+interface TextCache {
+  version: number;
+  text: string;
+  flat: boolean;
+}
+
+function cachedText(c: TextCache | undefined, version: number): string | undefined {
+  if (!c || c.version !== version) return undefined;
+  if (!c.flat) {
+    flatten(c.text);
+    c.flat = true;
+  }
+  return c.text;
+}
+
 export abstract class BaseFamily<S> implements Collectable<S> {
   readonly aggregator = 'sum';
   /** when set and false at scrape time the family exposes nothing (e.g. engine not running) */
@@ -73,6 +110,20 @@ export abstract class BaseFamily<S> implements Collectable<S> {
     (format === 'openmetrics' ? renderOpenMetricsFamily : renderTextFamily)(this.collectSnapshot(s), out);
     return out.length ? out[0] : '';
   }
+  private bytes: { text?: { text: string; buf: Buffer }; openmetrics?: { text: string; buf: Buffer } } = {};
+  /**
+   * writeFamily as UTF-8 bytes. When the text equals the previous scrape's (the same string
+   * object for the cached families: an O(1) comparison) the previous Buffer is reused.
+   */
+  writeFamilyBytes(s: S, format: ExpositionFormat): Buffer | undefined {
+    const text = this.writeFamily(s, format);
+    if (!text) return undefined;
+    const c = this.bytes[format];
+    if (c && c.text === text) return c.buf;
+    const buf = Buffer.from(text, 'utf8');
+    this.bytes[format] = { text, buf };
+    return buf;
+  }
   reset(): void {}
   protected key(labels: Labels): string {
     let k = '';
@@ -103,6 +154,8 @@ interface CounterSeries {
   labelStr: string;
   value: number;
   exemplar?: Exemplar;
+  /** "name{labels} ", flat */
+  prefix: string;
   /** last text sample line and the value it shows */
   line: string;
   lineValue: number;
@@ -114,6 +167,9 @@ export class CounterFamily<S> extends BaseFamily<S> {
   created = 0;
   /** OpenMetrics sample name: the family name without `_total`, plus `_total` */
   private readonly omName: string;
+  /** bumped on every change of what the family exposes */
+  private version = 0;
+  private texts: { text?: TextCache; openmetrics?: TextCache } = {};
   constructor(name: string, help: string, labelNames: readonly string[], snapshot: () => S) {
     super(name, help, 'counter', labelNames, snapshot);
     this.omName = name.replace(/_total$/, '') + '_total';
@@ -124,10 +180,13 @@ export class CounterFamily<S> extends BaseFamily<S> {
     let s = this.series.get(k);
     if (!s) {
       const l = { ...labels };
-      s = { labels: l, labelStr: labelString(l), value: 0, line: '', lineValue: NaN };
+      const labelStr = labelString(l);
+      s = { labels: l, labelStr, prefix: flat(this.name + labelStr + ' '), value: 0, line: '', lineValue: NaN };
       this.series.set(k, s);
       this.created++;
+      this.version++;
     }
+    if (by !== 0 || exemplar) this.version++;
     s.value += by;
     if (exemplar) s.exemplar = exemplar;
   }
@@ -135,10 +194,15 @@ export class CounterFamily<S> extends BaseFamily<S> {
     return this.series.get(this.key(labels))?.value;
   }
   prune(keep: (labels: Labels) => boolean): void {
-    for (const [k, s] of this.series) if (!keep(s.labels)) this.series.delete(k);
+    for (const [k, s] of this.series)
+      if (!keep(s.labels)) {
+        this.series.delete(k);
+        this.version++;
+      }
   }
   override reset(): void {
     this.series.clear();
+    this.version++;
   }
   protected samples(): Sample[] {
     const out: Sample[] = [];
@@ -147,6 +211,13 @@ export class CounterFamily<S> extends BaseFamily<S> {
   }
   override writeFamily(snap: S, format: ExpositionFormat): string {
     if (this.series.size === 0 || (this.gate && !this.gate(snap))) return '';
+    const cached = cachedText(this.texts[format], this.version);
+    if (cached !== undefined) return cached;
+    const text = this.header(format) + this.body(format);
+    this.texts[format] = { version: this.version, text, flat: false };
+    return text;
+  }
+  private body(format: ExpositionFormat): string {
     const om = format === 'openmetrics';
     const sameName = this.omName === this.name;
     let body = '';
@@ -157,19 +228,19 @@ export class CounterFamily<S> extends BaseFamily<S> {
         continue;
       }
       if (s.lineValue !== s.value) {
-        s.line = this.name + s.labelStr + ' ' + formatValue(s.value) + '\n';
+        s.line = s.prefix + (formatValue(s.value) + '\n');
         s.lineValue = s.value;
       }
       body += s.line;
     }
-    return this.header(format) + body;
+    return body;
   }
 }
 
 interface HistSeries {
   labels: Labels;
   labelStr: string;
-  /** "name_bucket{…,le=\"x\"} " for every bound and +Inf */
+  /** "name_bucket{…,le=\"x\"} " for every bound and +Inf, then "name_sum{…} " and "name_count{…} " (flat) */
   bucketPrefix: string[];
   bounds: number[];
   counts: number[];
@@ -189,6 +260,11 @@ export class HistogramFamily<S> extends BaseFamily<S> {
   private series = new Map<string, HistSeries>();
   /** series ever created (lets the owner skip a prune when nothing new appeared) */
   created = 0;
+  /** bumped on every change of what the family exposes */
+  private version = 0;
+  private texts: { text?: TextCache; openmetrics?: TextCache } = {};
+  private bodyText = '';
+  private bodyVersion = -1;
   constructor(
     name: string,
     help: string,
@@ -211,10 +287,11 @@ export class HistogramFamily<S> extends BaseFamily<S> {
     if (!s) {
       const l = { ...labels };
       const bucket = this.name + '_bucket';
+      const labelStr = labelString(l);
       s = {
         labels: l,
-        labelStr: labelString(l),
-        bucketPrefix: [...want, Infinity].map((x) => bucket + labelString({ ...l, le: leLabel(x) }) + ' '),
+        labelStr,
+        bucketPrefix: [...[...want, Infinity].map((x) => bucket + labelString({ ...l, le: leLabel(x) }) + ' '), `${this.name}_sum${labelStr} `, `${this.name}_count${labelStr} `].map(flat),
         bounds: [...want],
         counts: new Array(want.length).fill(0),
         sum: 0,
@@ -228,12 +305,18 @@ export class HistogramFamily<S> extends BaseFamily<S> {
     s.sum += v;
     s.count++;
     s.block = '';
+    this.version++;
   }
   prune(keep: (labels: Labels) => boolean): void {
-    for (const [k, s] of this.series) if (!keep(s.labels)) this.series.delete(k);
+    for (const [k, s] of this.series)
+      if (!keep(s.labels)) {
+        this.series.delete(k);
+        this.version++;
+      }
   }
   override reset(): void {
     this.series.clear();
+    this.version++;
   }
   protected samples(): Sample[] {
     const out: Sample[] = [];
@@ -250,19 +333,34 @@ export class HistogramFamily<S> extends BaseFamily<S> {
   }
   override writeFamily(snap: S, format: ExpositionFormat): string {
     if (this.series.size === 0 || (this.gate && !this.gate(snap))) return '';
+    const cached = cachedText(this.texts[format], this.version);
+    if (cached !== undefined) return cached;
+    // the sample lines are the same in both formats (no exemplars here): built once per version
+    if (this.bodyVersion !== this.version) {
+      this.bodyText = this.body();
+      this.bodyVersion = this.version;
+    }
+    const text = this.header(format) + this.bodyText;
+    this.texts[format] = { version: this.version, text, flat: false };
+    return text;
+  }
+  private body(): string {
     let body = '';
     for (const s of this.series.values()) {
       if (!s.block) {
         let b = '';
         const n = s.bounds.length;
-        for (let i = 0; i < n; i++) b += s.bucketPrefix[i] + formatValue(s.counts[i]) + '\n';
-        const count = formatValue(s.count);
-        b += s.bucketPrefix[n] + count + '\n' + this.name + '_sum' + s.labelStr + ' ' + formatValue(s.sum) + '\n' + this.name + '_count' + s.labelStr + ' ' + count + '\n';
+        const p = s.bucketPrefix;
+        for (let i = 0; i < n; i++) b += p[i] + (formatValue(s.counts[i]) + '\n');
+        const count = formatValue(s.count) + '\n';
+        b += p[n] + count;
+        b += p[n + 1] + (formatValue(s.sum) + '\n');
+        b += p[n + 2] + count;
         s.block = b;
       }
       body += s.block;
     }
-    return this.header(format) + body;
+    return body;
   }
 }
 

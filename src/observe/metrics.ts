@@ -14,12 +14,12 @@
  */
 import { createHash } from 'node:crypto';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { JournalEvent } from '../journal/events';
+import type { JournalEvent, VrrpState } from '../journal/events';
 import type { Journal } from '../journal/journal';
 import type { AgentSnapshot, InstanceSnapshot, SnapshotProvider } from '../state/snapshot';
-import { escapeLabel, formatValue, labelInner, negotiate, render as renderExposition, type MetricLike, type Sample } from './exposition';
+import { escapeLabel, formatValue, labelInner, negotiate, render as renderExposition, renderBytes, type ExpositionFormat, type MetricLike, type Sample } from './exposition';
 import { STATE_CODE, STATES } from './common';
-import { BaseFamily, CollectedFamily, CounterFamily, HistogramFamily } from './families';
+import { BaseFamily, CollectedFamily, CounterFamily, flat, flatten, HistogramFamily } from './families';
 
 /** Where exemplar trace ids come from (src/observe/tracing.ts implements it). */
 export interface TraceIdSource {
@@ -47,6 +47,12 @@ export interface Metrics {
   registry: Registry;
   /** Text 0.0.4 by default; OpenMetrics 1.0.0 when the Accept header asks for it. */
   render(acceptHeader?: string): Promise<{ contentType: string; body: string }>;
+  /**
+   * The same exposition as UTF-8 bytes, for the HTTP endpoint: unchanged families re-use
+   * their bytes from the previous scrape, and the server sends a Buffer without the UTF-8
+   * scan and re-encode a 2 MB string costs it on every scrape.
+   */
+  renderBytes(acceptHeader?: string): Promise<{ contentType: string; body: Buffer }>;
   /** stop observing the journal */
   close(): void;
 }
@@ -162,62 +168,370 @@ function advertBuckets(advertIntCs: number): number[] {
 
 // ---------------------------------------------------------------- per-instance families
 
-interface InstLabelCache {
-  inst: Record<string, string>;
+type InstLabels = { iname: string; intf: string; vrid: string; vrrp_domain: string };
+
+/**
+ * One instance's label strings, kept ACROSS scrapes, with a line cache for every
+ * per-instance family. A 255-instance agent exposes ~17 500 series of which ~60 per
+ * instance come from per-instance families; between two scrapes most of their values do
+ * not move (priorities, intervals, statesets, info), so a scrape mostly re-uses the
+ * sample line it made last time and only formats the values that changed.
+ */
+interface InstEntry {
+  // what the labels were made from; compared on every scrape, any difference makes a new entry
+  intf: string;
+  vrid: number;
+  vrrpDomainField: string;
+  vip0Address: string | undefined;
+  vip0Prefix: number | undefined;
+  inst: InstLabels;
   /** label set rendered without braces */
   inner: string;
   str: string;
-  compat: Record<string, string>;
+  compat: { iname: string; intf: string; vrid: string };
   compatStr: string;
+  /** per cache slot (see InstanceLabelCache.alloc): last sample line(s) … */
+  lines: string[];
+  /** … and the value or key they were made from */
+  vals: Float64Array;
+  keys: string[];
+  gen: number;
 }
 
 /**
- * The bulk of a large agent's exposition (≈ 60 of ≈ 70 series per instance): one or a few
- * series per VRRP instance. Written straight to exposition lines from cached label
- * strings, so a 255-instance scrape allocates little more than its output.
+ * The instances' labels, keyed by instance name and checked against the snapshot on every
+ * scrape (interface, VRID, vrrp_domain and the first VIP, which the derived domain comes
+ * from), so a reload or an in-place change can never leave a stale label behind; entries
+ * of instances that disappeared are dropped.
  */
-class InstanceFamily extends BaseFamily<AgentSnapshot> {
+class InstanceLabelCache {
+  private entries = new Map<string, InstEntry>();
+  private gen = 0;
+  private memo?: { s: AgentSnapshot; ents: InstEntry[] };
+  /** bumped whenever an instance's labels appear, change or go away */
+  version = 0;
+  private slots = 0;
+  constructor(private readonly domainOpt: MetricsOptions['vrrpDomain']) {}
+  /** reserve `n` line-cache slots for a family */
+  alloc(n: number): number {
+    const b = this.slots;
+    this.slots += n;
+    return b;
+  }
+  /** a new scrape: the provider may hand out the same object mutated in place */
+  invalidate(): void {
+    this.memo = undefined;
+  }
+  get(iname: string): InstEntry | undefined {
+    return this.entries.get(iname);
+  }
+  /** entries aligned with `s.instances` (computed once per snapshot) */
+  of(s: AgentSnapshot): InstEntry[] {
+    if (this.memo && this.memo.s === s) return this.memo.ents;
+    const gen = ++this.gen;
+    const list = s.instances;
+    const ents = new Array<InstEntry>(list.length);
+    let fresh = 0;
+    for (let k = 0; k < list.length; k++) {
+      const i = list[k];
+      const fnDomain = typeof this.domainOpt === 'function' ? this.domainOpt(i) : undefined;
+      const v0 = i.vips[0];
+      let e = this.entries.get(i.iname);
+      if (
+        !e ||
+        e.intf !== i.ifp_ifname ||
+        e.vrid !== i.vrid ||
+        e.vrrpDomainField !== i.vrrp_domain ||
+        e.vip0Address !== v0?.address ||
+        e.vip0Prefix !== v0?.prefix ||
+        (fnDomain !== undefined && fnDomain !== e.inst.vrrp_domain)
+      ) {
+        const inst = { iname: i.iname, intf: i.ifp_ifname, vrid: String(i.vrid), vrrp_domain: fnDomain ?? resolveVrrpDomain(i, this.domainOpt) };
+        const compat = { iname: inst.iname, intf: inst.intf, vrid: inst.vrid };
+        const inner = labelInner(inst);
+        e = {
+          intf: i.ifp_ifname,
+          vrid: i.vrid,
+          vrrpDomainField: i.vrrp_domain,
+          vip0Address: v0?.address,
+          vip0Prefix: v0?.prefix,
+          inst,
+          inner,
+          str: `{${inner}}`,
+          compat,
+          compatStr: `{${labelInner(compat)}}`,
+          lines: new Array<string>(this.slots).fill(''),
+          vals: new Float64Array(this.slots).fill(NaN),
+          keys: new Array<string>(this.slots).fill(''),
+          gen: 0,
+        };
+        this.entries.set(i.iname, e);
+        this.version++;
+      }
+      if (e.gen !== gen) {
+        e.gen = gen;
+        fresh++;
+      }
+      ents[k] = e;
+    }
+    if (this.entries.size !== fresh) {
+      for (const [n, e] of this.entries)
+        if (e.gen !== gen) {
+          this.entries.delete(n);
+          this.version++;
+        }
+    }
+    this.memo = { s, ents };
+    return ents;
+  }
+}
+
+/**
+ * Shared by the per-instance families. A scrape first refreshes every instance's cached
+ * line(s) (`refresh`, which says whether any line changed, appeared or went away); when
+ * nothing moved and the instances are the same entries in the same order, the family's
+ * body from the previous scrape is returned as is — most per-instance families
+ * (priorities, intervals, statesets, info, VIPs) are static between two scrapes.
+ */
+abstract class PerInstanceFamily extends BaseFamily<AgentSnapshot> {
+  /** OpenMetrics sample lines equal the text ones (gauges; counters already named *_total) */
+  private readonly sameInOm: boolean;
+  private last: { ents: InstEntry[] | undefined; body: string; flat: boolean; text?: string; openmetrics?: string } = { ents: undefined, body: '', flat: false };
+  constructor(name: string, help: string, type: 'gauge' | 'counter', labelNames: readonly string[], snapshot: () => AgentSnapshot, protected readonly cache: InstanceLabelCache) {
+    super(name, help, type, labelNames, snapshot);
+    this.sameInOm = type === 'gauge' || name.endsWith('_total');
+  }
+  /** update the instances' cached lines; true when any of them changed */
+  protected abstract refresh(s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): boolean;
+  /** the sample lines of all instances from the cache ("" when none) */
+  protected abstract concat(s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string;
+  override writeFamily(s: AgentSnapshot, format: ExpositionFormat): string {
+    if (format === 'openmetrics' && !this.sameInOm) return super.writeFamily(s, format);
+    if (!s.running || (this.gate && !this.gate(s))) return '';
+    const insts = s.instances;
+    const ents = this.cache.of(s);
+    let changed = this.refresh(s, insts, ents);
+    const last = this.last;
+    if (!changed) {
+      const prev = last.ents;
+      if (!prev || prev.length !== ents.length) changed = true;
+      else
+        for (let k = 0; k < ents.length; k++)
+          if (prev[k] !== ents[k]) {
+            changed = true;
+            break;
+          }
+    }
+    if (changed) this.last = { ents, body: this.concat(s, insts, ents), flat: false };
+    else if (!last.flat) {
+      flatten(last.body);
+      last.flat = true;
+    }
+    // the same string object while nothing changed (writeFamilyBytes then re-uses its Buffer)
+    const l = this.last;
+    return l.body ? (l[format] ??= this.header(format) + l.body) : '';
+  }
+}
+
+/** One series per instance from a numeric field (null/undefined/NaN: no series). */
+class InstanceFamily extends PerInstanceFamily {
+  private readonly slot: number;
   constructor(
     name: string,
     help: string,
     type: 'gauge' | 'counter',
+    /** mehdy/keepalived-exporter label set (iname, intf, vrid) instead of the native one */
     private readonly compat: boolean,
-    /** label added per series (stateset "state", "tracked_intf"), or undefined */
-    private readonly extra: string | undefined,
     snapshot: () => AgentSnapshot,
-    private readonly instances: (s: AgentSnapshot) => InstanceSnapshot[],
-    private readonly lab: (s: AgentSnapshot, i: InstanceSnapshot) => InstLabelCache,
-    /** a number (one series), or [extra label value, number] pairs; null/undefined = none */
-    private readonly value: (i: InstanceSnapshot, s: AgentSnapshot) => number | null | undefined | [string, number][],
+    cache: InstanceLabelCache,
+    private readonly value: (i: InstanceSnapshot) => number | null | undefined,
   ) {
-    super(name, help, type, compat ? COMPAT : extra ? [...INST, extra] : INST, snapshot);
+    super(name, help, type, compat ? COMPAT : INST, snapshot, cache);
+    this.slot = cache.alloc(1);
   }
   protected samples(s: AgentSnapshot): Sample[] {
     const out: Sample[] = [];
-    for (const i of this.instances(s)) {
-      const v = this.value(i, s);
-      if (v === null || v === undefined) continue;
-      const l = this.lab(s, i);
-      if (typeof v === 'number') {
-        if (!Number.isNaN(v)) out.push(this.compat ? { labels: l.compat, labelStr: l.compatStr, value: v } : { labels: l.inst, labelStr: l.str, value: v });
-      } else for (const [x, n] of v) out.push({ labels: { ...l.inst, [this.extra!]: x }, labelStr: `{${l.inner},${this.extra}="${escapeLabel(x)}"}`, value: n });
-    }
+    if (!s.running) return out;
+    const ents = this.cache.of(s);
+    s.instances.forEach((i, k) => {
+      const v = this.value(i);
+      if (v === null || v === undefined || Number.isNaN(v)) return;
+      const l = ents[k];
+      out.push(this.compat ? { labels: l.compat, labelStr: l.compatStr, value: v } : { labels: l.inst, labelStr: l.str, value: v });
+    });
     return out;
   }
-  writeLines(s: AgentSnapshot, lines: string[]): void {
-    if (this.gate && !this.gate(s)) return;
-    const name = this.name;
-    for (const i of this.instances(s)) {
-      const v = this.value(i, s);
-      if (v === null || v === undefined) continue;
-      const l = this.lab(s, i);
-      if (typeof v === 'number') {
-        if (!Number.isNaN(v)) lines.push(`${name}${this.compat ? l.compatStr : l.str} ${formatValue(v)}\n`);
-      } else {
-        const pre = `${name}{${l.inner},${this.extra}="`;
-        for (const [x, n] of v) lines.push(`${pre}${escapeLabel(x)}"} ${formatValue(n)}\n`);
+  protected refresh(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): boolean {
+    const slot = this.slot;
+    let changed = false;
+    for (let k = 0; k < insts.length; k++) {
+      const v = this.value(insts[k]);
+      const e = ents[k];
+      if (v === null || v === undefined || v !== v) {
+        // no series; NaN in the slot means "no line"
+        if (e.vals[slot] === e.vals[slot]) {
+          e.vals[slot] = NaN;
+          e.lines[slot] = '';
+          changed = true;
+        }
+      } else if (e.vals[slot] !== v) {
+        // keys[slot] holds this family's flat "name{labels} " for the entry
+        const pre = e.keys[slot] || (e.keys[slot] = flat(this.name + (this.compat ? e.compatStr : e.str) + ' '));
+        e.lines[slot] = pre + (formatValue(v) + '\n');
+        e.vals[slot] = v;
+        changed = true;
       }
     }
+    return changed;
+  }
+  protected concat(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string {
+    const slot = this.slot;
+    let body = '';
+    for (let k = 0; k < insts.length; k++) body += ents[k].lines[slot];
+    return body;
+  }
+}
+
+/** A stateset-like family: one series per instance and fixed value of an extra label. */
+class InstanceSetFamily extends PerInstanceFamily {
+  private readonly slot: number;
+  constructor(
+    name: string,
+    help: string,
+    type: 'gauge' | 'counter',
+    private readonly label: string,
+    private readonly members: readonly string[],
+    snapshot: () => AgentSnapshot,
+    cache: InstanceLabelCache,
+    private readonly value: (i: InstanceSnapshot, member: string) => number,
+  ) {
+    super(name, help, type, [...INST, label], snapshot, cache);
+    this.slot = cache.alloc(members.length);
+  }
+  protected samples(s: AgentSnapshot): Sample[] {
+    const out: Sample[] = [];
+    if (!s.running) return out;
+    const ents = this.cache.of(s);
+    s.instances.forEach((i, k) => {
+      const l = ents[k];
+      for (const x of this.members) out.push({ labels: { ...l.inst, [this.label]: x }, labelStr: `{${l.inner},${this.label}="${escapeLabel(x)}"}`, value: this.value(i, x) });
+    });
+    return out;
+  }
+  protected refresh(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): boolean {
+    const m = this.members;
+    let changed = false;
+    for (let k = 0; k < insts.length; k++) {
+      const i = insts[k];
+      const e = ents[k];
+      for (let j = 0; j < m.length; j++) {
+        const v = this.value(i, m[j]);
+        const slot = this.slot + j;
+        // every member always has a line (NaN included, shown as "NaN", so never a cache hit)
+        if (e.vals[slot] !== v || e.lines[slot] === '') {
+          const pre = e.keys[slot] || (e.keys[slot] = flat(this.name + '{' + e.inner + ',' + this.label + '="' + escapeLabel(m[j]) + '"} '));
+          e.lines[slot] = pre + (formatValue(v) + '\n');
+          e.vals[slot] = v;
+          changed = true;
+        }
+      }
+    }
+    return changed;
+  }
+  protected concat(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string {
+    const n = this.members.length;
+    let body = '';
+    for (let k = 0; k < insts.length; k++) {
+      const lines = ents[k].lines;
+      for (let j = 0; j < n; j++) body += lines[this.slot + j];
+    }
+    return body;
+  }
+}
+
+/** One series per instance and value of an extra label that varies per instance (built every scrape). */
+class InstancePairsFamily extends PerInstanceFamily {
+  constructor(
+    name: string,
+    help: string,
+    type: 'gauge' | 'counter',
+    private readonly label: string,
+    snapshot: () => AgentSnapshot,
+    cache: InstanceLabelCache,
+    private readonly value: (i: InstanceSnapshot, s: AgentSnapshot) => [string, number][] | undefined,
+  ) {
+    super(name, help, type, [...INST, label], snapshot, cache);
+  }
+  protected samples(s: AgentSnapshot): Sample[] {
+    const out: Sample[] = [];
+    if (!s.running) return out;
+    const ents = this.cache.of(s);
+    s.instances.forEach((i, k) => {
+      const l = ents[k];
+      for (const [x, n] of this.value(i, s) ?? []) out.push({ labels: { ...l.inst, [this.label]: x }, labelStr: `{${l.inner},${this.label}="${escapeLabel(x)}"}`, value: n });
+    });
+    return out;
+  }
+  protected refresh(): boolean {
+    return true;
+  }
+  protected concat(s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string {
+    let body = '';
+    for (let k = 0; k < insts.length; k++) {
+      const v = this.value(insts[k], s);
+      if (!v) continue;
+      const pre = this.name + '{' + ents[k].inner + ',' + this.label + '="';
+      for (const [x, n] of v) body += pre + escapeLabel(x) + '"} ' + formatValue(n) + '\n';
+    }
+    return body;
+  }
+}
+
+/**
+ * Per-instance families whose lines depend on more than the instance labels and one number
+ * (per-VIP state, instance info): `keyOf` says what the instance's lines are made of; they
+ * are rebuilt only when it changes. `collect` is the plain Sample path for registry.metrics().
+ */
+class KeyedInstanceFamily extends PerInstanceFamily {
+  private readonly slot: number;
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    snapshot: () => AgentSnapshot,
+    cache: InstanceLabelCache,
+    private readonly collect: (s: AgentSnapshot) => Sample[],
+    private readonly keyOf: (i: InstanceSnapshot) => string,
+    /** all sample lines of the instance, "" for none */
+    private readonly build: (name: string, i: InstanceSnapshot, e: InstEntry) => string,
+  ) {
+    super(name, help, 'gauge', labelNames, snapshot, cache);
+    this.slot = cache.alloc(1);
+  }
+  protected samples(s: AgentSnapshot): Sample[] {
+    return this.collect(s);
+  }
+  protected refresh(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): boolean {
+    const slot = this.slot;
+    let changed = false;
+    for (let k = 0; k < insts.length; k++) {
+      const i = insts[k];
+      const e = ents[k];
+      const key = this.keyOf(i);
+      if (e.keys[slot] !== key || e.vals[slot] !== 1) {
+        e.lines[slot] = this.build(this.name, i, e);
+        e.keys[slot] = key;
+        e.vals[slot] = 1; // marks the slot as filled (a key may legitimately be "")
+        changed = true;
+      }
+    }
+    return changed;
+  }
+  protected concat(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string {
+    const slot = this.slot;
+    let body = '';
+    for (let k = 0; k < insts.length; k++) body += ents[k].lines[slot];
+    return body;
   }
 }
 
@@ -242,53 +556,28 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
     return pinned;
   };
 
-  // ---- labels: computed once per instance per scrape (domain derivation, escaping) ----
-  const domainOf = (inst: InstanceSnapshot) => resolveVrrpDomain(inst, opts.vrrpDomain);
-  type InstLabels = { iname: string; intf: string; vrid: string; vrrp_domain: string };
-  interface L extends InstLabelCache {
-    inst: InstLabels;
-  }
-  let cacheOwner: AgentSnapshot | undefined;
-  let cache = new Map<InstanceSnapshot, L>();
-  const lab = (s: AgentSnapshot, i: InstanceSnapshot): L => {
-    if (cacheOwner !== s) {
-      cacheOwner = s;
-      cache = new Map();
-    }
-    let l = cache.get(i);
-    if (!l) {
-      const inst = { iname: i.iname, intf: i.ifp_ifname, vrid: String(i.vrid), vrrp_domain: domainOf(i) };
-      const compat = { iname: inst.iname, intf: inst.intf, vrid: inst.vrid };
-      const inner = labelInner(inst);
-      const ci = labelInner(compat);
-      l = { inst, inner, str: `{${inner}}`, compat, compatStr: `{${ci}}` };
-      cache.set(i, l);
-    }
-    return l;
-  };
+  // ---- labels: rendered once per instance and kept across scrapes (domain derivation, escaping) ----
+  const labels = new InstanceLabelCache(opts.vrrpDomain);
+  const lab = (s: AgentSnapshot, i: InstanceSnapshot): InstEntry => labels.of(s)[s.instances.indexOf(i)];
 
-  // journal-fed per-instance families need the labels between scrapes
-  const eventCache = new Map<string, InstLabels>();
+  // journal-fed per-instance families use the labels of the last scrape between scrapes
   let eventCacheMono = -Infinity;
-  const refreshEventCache = (s: AgentSnapshot) => {
-    eventCache.clear();
-    for (const i of s.instances) eventCache.set(i.iname, lab(s, i).inst);
-  };
   function labelsForEvent(e: { instance: string; vrid: number; intf: string; mono: number }): InstLabels {
-    let l = eventCache.get(e.instance);
+    let l = labels.get(e.instance);
     if (!l && e.mono - eventCacheMono > 1000) {
       // An instance not seen in a scrape yet (first transition at startup): look its
       // domain up once; rate-limited so a flood of events for an unknown name cannot
       // turn into a snapshot per event.
       eventCacheMono = e.mono;
       try {
-        refreshEventCache(snapshot());
+        labels.invalidate();
+        labels.of(snapshot());
       } catch {
         /* keep going with the event's own fields */
       }
-      l = eventCache.get(e.instance);
+      l = labels.get(e.instance);
     }
-    return l ?? { iname: e.instance, intf: e.intf, vrid: String(e.vrid), vrrp_domain: typeof opts.vrrpDomain === 'string' ? opts.vrrpDomain : '' };
+    return l?.inst ?? { iname: e.instance, intf: e.intf, vrid: String(e.vrid), vrrp_domain: typeof opts.vrrpDomain === 'string' ? opts.vrrpDomain : '' };
   }
 
   const running = (s: AgentSnapshot) => s.running;
@@ -298,11 +587,11 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
 
   /** one gauge/counter per instance from a numeric field */
   const perInstance = (name: string, help: string, type: 'gauge' | 'counter', fn: (i: InstanceSnapshot) => number | null | undefined) =>
-    add(new InstanceFamily(name, help, type, false, undefined, snap, instances, lab, fn));
-  /** one series per instance and value of an extra label (statesets) */
-  const perInstanceBy = (name: string, help: string, type: 'gauge' | 'counter', extra: string, fn: (i: InstanceSnapshot, s: AgentSnapshot) => [string, number][] | undefined) =>
-    add(new InstanceFamily(name, help, type, false, extra, snap, instances, lab, fn));
-  const compatCounter = (name: string, help: string, fn: (i: InstanceSnapshot) => number) => add(new InstanceFamily(name, help, 'counter', true, undefined, snap, instances, lab, fn));
+    add(new InstanceFamily(name, help, type, false, snap, labels, fn));
+  /** one series per instance and state (statesets, explicit zeros) */
+  const perInstanceState = (name: string, help: string, type: 'gauge' | 'counter', fn: (i: InstanceSnapshot, st: VrrpState) => number) =>
+    add(new InstanceSetFamily(name, help, type, 'state', STATES, snap, labels, fn as (i: InstanceSnapshot, st: string) => number));
+  const compatCounter = (name: string, help: string, fn: (i: InstanceSnapshot) => number) => add(new InstanceFamily(name, help, 'counter', true, snap, labels, fn));
 
   // =========================== A. mehdy/keepalived-exporter compatibility ===========================
   gauge('keepalived_up', 'Status', [], (s) => [{ labels: {}, value: running(s) ? 1 : 0 }]);
@@ -319,7 +608,14 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
     ],
   );
   const vipStateFamily = (name: string, help: string, excluded: boolean) =>
-    gauge(name, help, ['iname', 'intf', 'vrid', 'ip_address'], (s) => {
+    add(
+      new KeyedInstanceFamily(
+        name,
+        help,
+        ['iname', 'intf', 'vrid', 'ip_address'],
+        snap,
+        labels,
+        (s) => {
       const out: Sample[] = [];
       for (const i of instances(s)) {
         const list = excluded ? i.evips : i.vips;
@@ -334,7 +630,27 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
         if (!excluded && i.vips.length === 0) out.push({ labels: { iname: i.iname, intf: i.ifp_ifname, vrid: String(i.vrid), ip_address: '' }, value: code });
       }
       return out;
-    });
+    },
+        // the lines depend on the state and on the VIPs' text (or address/prefix/dev when keepalived gave none)
+        (i) => {
+          let k = String(STATE_CODE[i.state]);
+          for (const v of excluded ? i.evips : i.vips) k += '\u0000' + (v.text ? v.text : v.address + '/' + v.prefix + ' ' + v.dev);
+          return k;
+        },
+        (fam, i, e) => {
+          const code = formatValue(STATE_CODE[i.state]);
+          const pre = fam + '{iname="' + escapeLabel(i.iname) + '",intf="';
+          const vrid = '",vrid="' + e.compat.vrid + '",ip_address="';
+          let out = '';
+          for (const v of excluded ? i.evips : i.vips) {
+            const p = compatVipLabels(v);
+            if (p) out += pre + escapeLabel(p.dev) + vrid + escapeLabel(p.ip) + '"} ' + code + '\n';
+          }
+          if (!excluded && i.vips.length === 0) out += pre + escapeLabel(i.ifp_ifname) + vrid + '"} ' + code + '\n';
+          return out;
+        },
+      ),
+    );
   vipStateFamily('keepalived_vrrp_state', 'State of vrrp', false);
   vipStateFamily('keepalived_vrrp_excluded_state', 'State of vrrp with excluded VIP', true);
   // keepalived-exporter reports the configured garp_delay here (a config value typed as a counter); kept for dashboards.
@@ -377,35 +693,30 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
     }
     return h;
   };
-  gauge(
-    'keepalived_vrrp_instance_info',
-    'VRRP instance identity: cluster key (vrrp_domain), protocol version, address family, VMAC interface, unicast, nopreempt and a hash of the VIP set (equal on all members).',
-    [...INST, 'version', 'family', 'vmac_intf', 'unicast', 'nopreempt', 'vips_hash'],
-    (s) =>
-      instances(s).map((i) => ({
-        labels: {
-          ...lab(s, i).inst,
-          version: String(i.version),
-          family: i.family,
-          vmac_intf: i.vmac_ifname,
-          unicast: String(i.unicast),
-          nopreempt: String(i.nopreempt),
-          vips_hash: vipsHash(i),
-        },
-        value: 1,
-      })),
+  const infoLabels = (i: InstanceSnapshot) => ({ version: String(i.version), family: i.family, vmac_intf: i.vmac_ifname, unicast: String(i.unicast), nopreempt: String(i.nopreempt), vips_hash: vipsHash(i) });
+  add(
+    new KeyedInstanceFamily(
+      'keepalived_vrrp_instance_info',
+      'VRRP instance identity: cluster key (vrrp_domain), protocol version, address family, VMAC interface, unicast, nopreempt and a hash of the VIP set (equal on all members).',
+      [...INST, 'version', 'family', 'vmac_intf', 'unicast', 'nopreempt', 'vips_hash'],
+      snap,
+      labels,
+      (s) => (s.running ? s.instances.map((i) => ({ labels: { ...lab(s, i).inst, ...infoLabels(i) }, value: 1 })) : []),
+      (i) => {
+        let k = `${i.version}\u0000${i.family}\u0000${i.vmac_ifname}\u0000${i.unicast}\u0000${i.nopreempt}`;
+        for (const v of i.vips) k += '\u0000' + v.address + '/' + v.prefix;
+        return k;
+      },
+      (fam, i, e) => `${fam}{${e.inner},${labelInner(infoLabels(i))}} 1\n`,
+    ),
   );
-  perInstanceBy('keepalived_vrrp_status', 'VRRP instance state as a stateset: 1 for the current state, 0 for the others.', 'gauge', 'state', (i) =>
-    STATES.map((st) => [st, i.state === st ? 1 : 0]),
-  );
+  perInstanceState('keepalived_vrrp_status', 'VRRP instance state as a stateset: 1 for the current state, 0 for the others.', 'gauge', (i, st) => (i.state === st ? 1 : 0));
   perInstance('keepalived_vrrp_wanted_state', 'keepalived wantstate: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 98 STOP.', 'gauge', (i) => STATE_CODE[i.wantstate]);
   const transitions = add(
     new CounterFamily<AgentSnapshot>('keepalived_vrrp_transitions_total', 'VRRP state transitions by from/to state and reason (ietf-vrrp event vocabulary).', [...INST, 'from', 'to', 'reason'], snap),
   );
   perInstance('keepalived_vrrp_last_transition_timestamp_seconds', 'Wall-clock time of the last state transition (keepalived last_transition).', 'gauge', (i) => i.last_transition);
-  perInstanceBy('keepalived_vrrp_time_in_state_seconds_total', 'Cumulative seconds spent in each state since start.', 'counter', 'state', (i) =>
-    STATES.map((st) => [st, i.time_in_state?.[st] ?? 0]),
-  );
+  perInstanceState('keepalived_vrrp_time_in_state_seconds_total', 'Cumulative seconds spent in each state since start.', 'counter', (i, st) => i.time_in_state?.[st] ?? 0);
   perInstance('keepalived_vrrp_priority_base', 'Configured priority.', 'gauge', (i) => i.base_priority);
   perInstance('keepalived_vrrp_priority_effective', 'Effective priority after tracking weights.', 'gauge', (i) => i.effective_priority);
   perInstance('keepalived_vrrp_master_priority', 'Priority in the adverts of the current master as last seen.', 'gauge', (i) => i.master_priority);
@@ -433,8 +744,13 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
     version_err: add(new CounterFamily<AgentSnapshot>('keepalived_vrrp_version_errors_total', 'VRRP packets with an unknown or mismatched version (RFC 2787 vrrpRouterVersionErrors).', ['intf'], snap)),
     vrid_err: add(new CounterFamily<AgentSnapshot>('keepalived_vrrp_vrid_errors_total', 'VRRP packets for a VRID not configured here (RFC 2787 vrrpRouterVrIdErrors).', ['intf'], snap)),
   };
+  const errFamilies = Object.values(globalErr);
   perInstance('keepalived_vrrp_vips_configured', 'Virtual IP addresses configured.', 'gauge', (i) => i.vips.length);
-  perInstance('keepalived_vrrp_vips_installed', 'Virtual IP addresses currently installed on this host.', 'gauge', (i) => i.vips.filter((v) => v.installed).length);
+  perInstance('keepalived_vrrp_vips_installed', 'Virtual IP addresses currently installed on this host.', 'gauge', (i) => {
+    let n = 0;
+    for (const v of i.vips) if (v.installed) n++;
+    return n;
+  });
   gauge('keepalived_vrrp_sync_group_status', 'Sync group state as a stateset.', ['group', 'state'], (s) => {
     const out: Sample[] = [];
     if (!running(s)) return out;
@@ -448,7 +764,7 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
   });
   const scriptDuration = add(new HistogramFamily<AgentSnapshot>('keepalived_vrrp_script_duration_seconds', 'vrrp_script run time.', ['name'], SCRIPT_BUCKETS, snap));
   const scriptRuns = add(new CounterFamily<AgentSnapshot>('keepalived_vrrp_script_runs_total', 'vrrp_script runs by result.', ['name', 'result'], snap));
-  perInstanceBy('keepalived_vrrp_track_interface_up', 'Tracked interface is up (1) or down (0).', 'gauge', 'tracked_intf', (i, s) => {
+  add(new InstancePairsFamily('keepalived_vrrp_track_interface_up', 'Tracked interface is up (1) or down (0).', 'gauge', 'tracked_intf', snap, labels, (i, s) => {
     if (i.track_interface.length === 0) return undefined;
     const out: [string, number][] = [];
     for (const t of i.track_interface) {
@@ -456,7 +772,7 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
       if (u) out.push([t, u.up ? 1 : 0]);
     }
     return out;
-  });
+  }));
   const trackProcesses = (s: AgentSnapshot) => (s.running ? (s.trackProcesses ?? []) : []);
   gauge('keepalived_vrrp_track_process_running', 'Processes currently matching a vrrp_track_process.', ['name'], (s) => trackProcesses(s).map((p) => ({ labels: { name: p.name }, value: p.running })));
   gauge('keepalived_vrrp_track_process_quorum_met', 'vrrp_track_process quorum met (1) or not (0).', ['name'], (s) => trackProcesses(s).map((p) => ({ labels: { name: p.name }, value: p.quorumMet ? 1 : 0 })));
@@ -574,12 +890,19 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
   for (const f of [transitions, advertInterval, sendLag, ...Object.values(globalErr), scriptDuration, scriptRuns, notifyDuration, rsTransitions, checkerDuration, checkerChecks]) f.gate = running;
 
   // Series of things that no longer exist (instance removed by a reload, VS gone) go away.
+  // The per-instance part only runs when it can remove something: an instance's labels
+  // appeared, changed or went away, or a series was created since the last prune.
+  let prunedAt = { labels: -1, created: -1 };
   const prune = (s: AgentSnapshot) => {
-    const live = new Set(s.instances.map((i) => i.iname + '\u0000' + lab(s, i).inst.vrrp_domain));
-    const instKeep = (l: Record<string, string>) => live.has(l.iname + '\u0000' + l.vrrp_domain);
-    transitions.prune(instKeep);
-    advertInterval.prune(instKeep);
-    sendLag.prune(instKeep);
+    const created = transitions.created + advertInterval.created + sendLag.created;
+    if (labels.version !== prunedAt.labels || created !== prunedAt.created) {
+      const live = new Set(labels.of(s).map((e) => e.inst.iname + '\u0000' + e.inst.vrrp_domain));
+      const instKeep = (l: Record<string, string>) => live.has(l.iname + '\u0000' + l.vrrp_domain);
+      transitions.prune(instKeep);
+      advertInterval.prune(instKeep);
+      sendLag.prune(instKeep);
+      prunedAt = { labels: labels.version, created };
+    }
     const vsNames = new Set(s.virtualServers.map((v) => v.name));
     const vsKeep = (l: Record<string, string>) => vsNames.has(l.virtual_server);
     rsTransitions.prune(vsKeep);
@@ -597,22 +920,38 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
     for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(n);
   }
 
+  /** take this scrape's snapshot; bring the label cache and the journal-fed families up to it */
+  const prepare = (): AgentSnapshot => {
+    const s = snapshot();
+    labels.invalidate(); // a new scrape: labels are re-checked (instances may have changed in place)
+    labels.of(s);
+    if (s.running) {
+      prune(s);
+      // The router-wide error counters (RFC 2787 vrrpRouterChecksumErrors, …; keepalived's
+      // SNMP view reads 0 before any bad packet) exist from the start on every VRRP
+      // interface: a series born at 1 would hide its first error from rate()/increase(),
+      // and the fleet dashboard's error panel would have nothing to show (live test
+      // test/alerts/live-agents.test.ts against real agents).
+      const seen = new Set<string>();
+      for (const i of s.instances)
+        if (i.ifp_ifname && !seen.has(i.ifp_ifname)) {
+          seen.add(i.ifp_ifname);
+          for (const f of errFamilies) f.inc({ intf: i.ifp_ifname }, 0);
+        }
+    }
+    return s;
+  };
+  const families = () => registry.getMetricsAsArray() as unknown as MetricLike[];
+
   return {
     registry,
     async render(acceptHeader?: string) {
-      const s = snapshot();
-      cacheOwner = undefined; // a new scrape: labels are recomputed (instances may have changed in place)
-      refreshEventCache(s);
-      if (s.running) {
-        prune(s);
-        // The router-wide error counters (RFC 2787 vrrpRouterChecksumErrors, …; keepalived's
-        // SNMP view reads 0 before any bad packet) exist from the start on every VRRP
-        // interface: a series born at 1 would hide its first error from rate()/increase(),
-        // and the fleet dashboard's error panel would have nothing to show (live test
-        // test/alerts/live-agents.test.ts against real agents).
-        for (const i of s.instances) if (i.ifp_ifname) for (const f of Object.values(globalErr)) f.inc({ intf: i.ifp_ifname }, 0);
-      }
-      return renderExposition(registry.getMetricsAsArray() as unknown as MetricLike[], negotiate(acceptHeader), { snapshot: s });
+      const s = prepare();
+      return renderExposition(families(), negotiate(acceptHeader), { snapshot: s });
+    },
+    async renderBytes(acceptHeader?: string) {
+      const s = prepare();
+      return renderBytes(families(), negotiate(acceptHeader), { snapshot: s });
     },
     close() {
       unsubscribe();

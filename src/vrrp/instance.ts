@@ -230,6 +230,8 @@ export class InstanceRunner {
   private advertCache = new Map<string, Buffer>();
   /** deadline of the advert timer being handled, for vrrp.advert.sent lagMs */
   private txScheduled: number | null = null;
+  /** journal work of the current step held back until its adverts are sent (see execute) */
+  private afterWire: (() => void) | null = null;
   /** set by a SyncGroupRunner */
   group: Dispatcher | null = null;
   readonly stats: InstanceStats = emptyStats();
@@ -552,12 +554,27 @@ export class InstanceRunner {
     this.timers.delete(name);
     try {
       if (name === 'master_down' && this.fsm.state === 'BACKUP') {
-        this.deps.journal.emit({ type: 'vrrp.master_down', ...this.ref(), intervalMs: this.fsm.msDownTimerMs });
+        // journalled by execute() right after this step's advert is on the wire (still
+        // ahead of every other event of the step, as tracing and the log expect)
+        const ev = { type: 'vrrp.master_down' as const, ...this.ref(), intervalMs: this.fsm.msDownTimerMs };
+        this.afterWire = () => this.deps.journal.emit(ev);
       }
       this.txScheduled = name === 'advert' ? at : null;
       this.dispatch({ type: 'timer', timer: name });
     } finally {
       this.txScheduled = null;
+      this.flushAfterWire();
+    }
+  }
+
+  private flushAfterWire(): void {
+    const f = this.afterWire;
+    this.afterWire = null;
+    if (!f) return;
+    try {
+      f();
+    } catch {
+      /* an observer must not break the FSM */
     }
   }
 
@@ -659,6 +676,7 @@ export class InstanceRunner {
     // "Entering MASTER STATE" bookkeeping; RFC 5798 §6.4.2 takeover is the advert.
     // Counters and journal events keep the FSM's order.
     for (const a of actions) if (a.type === 'sendAdvert') this.transmit(a.priority);
+    this.flushAfterWire();
     for (const a of actions) {
       switch (a.type) {
         case 'sendAdvert':

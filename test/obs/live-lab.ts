@@ -156,7 +156,7 @@ export async function startLive(ns: Netns, config: string, o: LiveOptions): Prom
         `${dumpFile} after the JSON signal`,
         20_000,
         25,
-      );
+      ).then((d) => d!);
     },
     waitState: (state, iname = 'VI_1', timeoutMs = 30_000) =>
       waitFor(
@@ -168,14 +168,21 @@ export async function startLive(ns: Netns, config: string, o: LiveOptions): Prom
         `${iname} ${state} in ${ns.name}`,
         timeoutMs,
         50,
-      ).catch((e: Error) => {
-        throw new Error(`${e.message}${tail()}`);
-      }),
+      ).then(
+        (i) => i!,
+        (e: Error) => {
+          throw new Error(`${e.message}${tail()}`);
+        },
+      ),
     async stop(timeoutMs = 20_000) {
       if (!running()) return exited;
       process.kill(child.pid!, 'SIGTERM');
       const r = await Promise.race([exited, new Promise<null>((res) => setTimeout(() => res(null), timeoutMs).unref())]);
-      if (r) return r;
+      if (r) {
+        // a clean stop exits 0; anything else (killed by a signal, an error code) is worth seeing
+        if (r.code !== 0) process.stderr.write(`keepwatch in ${ns.name} exited with ${r.code ?? r.signal} after SIGTERM${tail()}\n`);
+        return r;
+      }
       killGroup(child, 'SIGKILL');
       throw new Error(`keepwatch in ${ns.name} did not exit within ${timeoutMs} ms of SIGTERM; killed${tail()}`);
     },

@@ -78,9 +78,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of rx.spans) console.log('SPAN', s.resource['service.instance.id'], s.name, s.spanId, s.parentSpanId ?? '-', JSON.stringify(s.attributes));
-  console.log('REQ', JSON.stringify(rx.requests()));
-  for (const a of agents) console.log('STDERR', a.stderr());
   await Promise.all(agents.map((a) => a.stop(10_000).catch(() => a.crash())));
   await rx?.stop();
   lab?.destroy();

@@ -457,7 +457,7 @@ describe('SNMP, /metrics and /json agree (real keepwatch -x, real snmpd from the
     const mark = a.mark();
     a.writeConfig(confA(socket, [...A_SPECS, NEW_SPEC]));
     a.hup();
-    await a.waitLog(/[Rr]eload/, mark, 30_000);
+    await a.waitLog(/Reload finished \(.*: 1 added, 0 removed/, mark, 30_000);
     const specs = [...A_SPECS, NEW_SPEC];
     await settled(specs);
     const r = await round();

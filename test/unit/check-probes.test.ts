@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { HealthEngine } from '../../src/check/engine';
 import { probeDns } from '../../src/check/probe-dns';
-import { probeHttp } from '../../src/check/probe-http';
+import { buildRequest, probeHttp } from '../../src/check/probe-http';
 import { probeMisc } from '../../src/check/probe-misc';
 import { probeTcp } from '../../src/check/probe-tcp';
 import { Journal } from '../../src/journal/journal';
@@ -120,6 +120,12 @@ describe('HTTP_GET / SSL_GET probes', () => {
     expect(await probeHttp(httpCheck(rs, [url('/ok', { regex: 'hel+o', regexNoMatch: true })]))).toMatchObject({ ok: false });
   });
 
+  it('Host: the virtualhost, else ip:port with an IPv6 address in brackets (keepalived FMT_RS)', () => {
+    expect(buildRequest(httpCheck({ address: '2001:db8::1', port: 80 }, [url('/')]), url('/'))).toContain('\r\nHost: [2001:db8::1]:80\r\n');
+    expect(buildRequest(httpCheck({ address: '192.0.2.1', port: 8080 }, [url('/')]), url('/'))).toContain('\r\nHost: 192.0.2.1:8080\r\n');
+    expect(buildRequest(httpCheck({ address: '2001:db8::1', port: 80 }, [url('/')], { virtualhost: 'www.example.test' }), url('/'))).toContain('\r\nHost: www.example.test\r\n');
+  });
+
   it('every url must pass', async () => {
     expect(await probeHttp(httpCheck(rs, [url('/ok'), url('/moved', { statusCodes: [[301, 301]] })]))).toMatchObject({ ok: true });
     expect(await probeHttp(httpCheck(rs, [url('/ok'), url('/nope')]))).toMatchObject({ ok: false });
@@ -191,6 +197,13 @@ describe('DNS_CHECK probe', () => {
     expect(await probeDns(dnsCheck({ address: H, port: P.dns }, { type: 'AAAA', name: 'missing.test' }))).toMatchObject({ ok: false, detail: 'read error occurred. (rcode = 3)' });
     expect(queries.at(-1)?.type).toBe(28);
     expect(await probeDns(dnsCheck({ address: H, port: P.dnsSilent }, { connectTimeoutMs: 300 }))).toMatchObject({ ok: false, timeout: true });
+  });
+
+  it('an abort (engine stop, reload) settles a pending probe as aborted, not as a timeout', async () => {
+    const ac = new AbortController();
+    const pending = probeDns(dnsCheck({ address: H, port: P.dnsSilent }, { connectTimeoutMs: 60_000 }), ac.signal);
+    ac.abort();
+    expect(await pending).toEqual({ ok: false, detail: 'aborted' });
   });
 });
 

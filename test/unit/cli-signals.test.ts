@@ -39,6 +39,8 @@ describe('--signum prints numbers keepwatch really handles', () => {
       process.stdout.write('ready\\n');
       setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // listen for the exit now: the child may be gone before the last send() returns
+    const exited = new Promise((r) => child.on('exit', r));
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     await waitFor(() => out.includes('ready'), 'child ready');
@@ -54,7 +56,7 @@ describe('--signum prints numbers keepwatch really handles', () => {
     await send('STATS', 'stats');
     await send('RELOAD', 'reload');
     await send('STOP', 'stop');
-    const code2 = await new Promise((r) => child.on('exit', r));
+    const code2 = await exited;
     expect(code2).toBe(0);
     // SIGUSR1 must never have opened the inspector
     expect(out).not.toContain('Debugger');

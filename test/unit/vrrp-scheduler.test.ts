@@ -138,7 +138,9 @@ describe('InstanceRunner: wire first, journal in FSM order', () => {
     expect(wire).toBeGreaterThanOrEqual(0);
     expect(wire).toBeLessThan(trace.indexOf('journal transition BACKUP>MASTER'));
     expect(wire).toBeLessThan(trace.indexOf('log (VI_1) Entering MASTER STATE'));
-    // the journal still tells the FSM's story: transition, then the advert it sent
+    // the journal still tells the FSM's story: timer fired, transition, then the advert it sent
+    expect(trace.filter((l) => l.startsWith('journal'))[0]).toBe('journal vrrp.master_down');
+    expect(wire).toBeLessThan(trace.indexOf('journal vrrp.master_down'));
     expect(trace.indexOf('journal transition BACKUP>MASTER')).toBeLessThan(trace.indexOf('journal vrrp.advert.sent'));
     expect(r.stats.advert_sent).toBe(1);
     // the advert timer of a MASTER does not ask for precision

@@ -6,7 +6,7 @@
  * link_vsg_to_vs and check/check_data.c validate_check_config.
  */
 import type { Forwarding, LvsScheduler } from '../model';
-import { ConfErr } from './diag';
+import { ConfErr, lastOf } from './diag';
 import { kw, root, StrVec, type Kw } from './engine';
 import { checkTrueFalse, readInt, readTimerUs, readUnsigned, strtoul, UINT_MAX, UINT32_MAX } from './cnum';
 import { inetAton, inetStosockaddr, isLinkLocal6, formatIp, type IpAddr } from './inet';
@@ -26,8 +26,8 @@ export function checkKeywords(ctx: Ctx, active: boolean): Kw[] {
   const err = (m: string): void => rep.error(ConfErr.GENERAL_ERROR, m);
   /** keepalived's global checkers_queue (CHECKER_GET_CURRENT is its tail) */
   const queue: CheckerDraft[] = [];
-  const lastVs = (): VsDraft => C.vss[C.vss.length - 1];
-  const lastRs = (): RsDraft => lastVs().rs[lastVs().rs.length - 1];
+  const lastVs = (): VsDraft => lastOf(C.vss, 'virtual_server');
+  const lastRs = (): RsDraft => lastOf(lastVs().rs, 'real_server');
   // keepalived uses the tail of its checkers queue; after a checker was
   // dropped mid-block that is another (or no) checker — never crash on it
   const orphan = (): CheckerDraft => ({ type: 'TCP_CHECK', file: '', line: 0, co: {}, logAllFailures: false, defaultRetry: 0, defaultDelayBeforeRetryUs: 0, removed: true, http: { urls: [], httpProtocol: '1.0', enableSni: false, fastRecovery: false }, smtp: { hosts: [] }, dns: { type: 'SOA' }, udp: { requireReply: false, minLen: 0, maxLen: 255 } });
@@ -924,7 +924,7 @@ export function checkKeywords(ctx: Ctx, active: boolean): Kw[] {
       rsSubs,
       () => {
         // rs_end_handler(): address families must match unless tunnelled
-        const vs = lastVs();
+        const vs = C.vss[C.vss.length - 1];
         if (!vs || !vs.rs.length) return;
         const rs = vs.rs[vs.rs.length - 1];
         if (rs.fwd?.method === 'TUN') return;
@@ -1016,8 +1016,11 @@ export function checkKeywords(ctx: Ctx, active: boolean): Kw[] {
     if (!sv) return;
     const vsg: VsgDraft = { name: sv.slot(1), entries: [], file: rep.pos.file, line: rep.pos.line, haveIpv4: false, haveIpv6: false, fwmarkNoFamily: false };
     C.vsgs.push(vsg);
-    // keepalived hands the words after the name to alloc_value_block()
-    ctx.d.allocValueBlock(new StrVec(['', ...sv.t.slice(2)], rep), (v) => vsgEntry(vsg, v));
+    // keepalived hands the words after the name to alloc_value_block() in a
+    // vector whose slot 0 is NULL; the messages that name the block read that
+    // slot and so exit as a missing parameter (`virtual_server_group G x`, or
+    // no '{' after the name: verified, keepalived -t exits 2)
+    ctx.d.allocValueBlock(StrVec.nullFirst(sv.t.slice(2), rep), (v) => vsgEntry(vsg, v));
     if (!vsg.entries.length) {
       err(`virtual server group ${vsg.name} has no entries - removing`);
       C.vsgs.pop();

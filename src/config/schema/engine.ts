@@ -55,6 +55,15 @@ export class StrVec {
   }
 
   /**
+   * A vector whose slot 0 is NULL, as vsg_handler() (check_parser.c) builds
+   * for alloc_value_block(): reading that slot is a missing parameter.
+   */
+  static nullFirst(rest: readonly string[], rep: Reporter): StrVec {
+    const t: (string | undefined)[] = [undefined, ...rest];
+    return new StrVec(t as string[], rep);
+  }
+
+  /**
    * strvec_slot(): a missing word is fatal in keepalived — null_strvec()
    * reports it and exits with status 2 (lib/parser.c).
    */
@@ -208,22 +217,48 @@ export class Dispatcher {
    */
   allocValueBlock(sv: StrVec, fn: (v: StrVec) => void): void {
     let needBob = true;
+    let hadEob = false;
+    /**
+     * keepalived's first_vec: the words after a '{' that is a word of the
+     * keyword line itself — only a quoted "{" gets there, as read_line()
+     * puts a bare one on a line of its own.
+     */
+    let first: string[] | null = null;
     if (sv.size > 1) {
-      if (sv.t[1] === '{') needBob = false;
-      else this.rep.error(ConfErr.GENERAL_ERROR, `Block ${sv.t[0]} has extra parameters ${sv.t[1]} ...`);
+      if (sv.slot(1) === '{') {
+        needBob = false;
+        if (sv.size > 2) {
+          first = sv.t.slice(2);
+          // keepalived tests the last word of the keyword line here
+          if (sv.t[sv.size - 1] === '}') {
+            first.pop();
+            hadEob = true;
+          }
+          // vector_compact() of nothing is NULL: no first vector, but
+          // had_eob stays set, so exactly one more line is read
+          if (!first.length) first = null;
+        }
+      } else {
+        // strvec_slot(strvec, 0) of a NULL slot (vsg_handler) exits with a missing parameter
+        const name = sv.slot(0);
+        this.rep.error(ConfErr.GENERAL_ERROR, `Block ${name} has extra parameters ${sv.slot(1)} ...`);
+      }
+    }
+    if (first) {
+      fn(new StrVec(first, this.rep));
+      if (hadEob) return;
     }
     for (;;) {
       const line = this.readLine();
       if (!line) break;
       let vec = line.tokens.slice();
       if (!vec.length) continue;
-      let hadEob = false;
       if (needBob) {
         needBob = false;
         if (vec[0] === '{') {
           if (vec.length === 1) continue;
           vec = vec.slice(1);
-        } else this.rep.log(`'{' missing from beginning of block ${sv.t[0]}`);
+        } else this.rep.log(`'{' missing from beginning of block ${sv.slot(0)}`);
       }
       if (vec[vec.length - 1] === '}') {
         if (vec.length === 1) break;

@@ -7,7 +7,7 @@
  * up when the keyword is read, so, as in keepalived, an object must be
  * defined BEFORE the instance that tracks it.
  */
-import { ConfErr } from './diag';
+import { ConfErr, lastOf } from './diag';
 import { kw, root, type Kw, type StrVec } from './engine';
 import { checkTrueFalse, readDecimal, readInt, readTimerUs, readUnsigned, UINT_MAX } from './cnum';
 import { inetStosockaddr, isLinkLocal6, isMcLinkLocal6, isMulticast, parseIpaddress, type IpAddr } from './inet';
@@ -24,10 +24,10 @@ export function vrrpKeywords(ctx: Ctx, active: boolean): Kw[] {
   const { rep, g } = ctx;
   const V = ctx.vrrp;
   const err = (m: string): void => rep.error(ConfErr.GENERAL_ERROR, m);
-  const lastVrrp = (): VrrpDraft => V.instances[V.instances.length - 1];
-  const lastSg = (): SyncGroupDraft => V.syncGroups[V.syncGroups.length - 1];
-  const lastScript = (): VrrpScriptDraft => V.scripts[V.scripts.length - 1];
-  const lastProc = (): TrackProcessDraft => V.trackProcesses[V.trackProcesses.length - 1];
+  const lastVrrp = (): VrrpDraft => lastOf(V.instances, 'vrrp_instance');
+  const lastSg = (): SyncGroupDraft => lastOf(V.syncGroups, 'vrrp_sync_group');
+  const lastScript = (): VrrpScriptDraft => lastOf(V.scripts, 'vrrp_script');
+  const lastProc = (): TrackProcessDraft => lastOf(V.trackProcesses, 'vrrp_track_process');
 
   // ------------------------------------------------------------ track refs
   /** alloc_track_if() */
