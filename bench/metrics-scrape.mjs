@@ -2,8 +2,8 @@
 // Scrape cost of /metrics for 255 VRRP instances, and RSS with metrics + tracing on.
 // Run after `npx tsc -p .`:  node --expose-gc bench/metrics-scrape.mjs
 //   INSTANCES=, SCRAPES= to vary; KW_DIST=/path/to/dist to measure another build (before/after);
-//   KW_BENCH_PORT= first of two loopback ports (default 19850).
-// Prints numbers; asserts nothing. Loopback ports 19850-19851 by default; bounded loops.
+//   KW_BENCH_PORT= first of five loopback ports (default 19850).
+// Prints numbers; asserts nothing. Loopback ports 19850-19854 by default; bounded loops.
 //
 // Between two scrapes the agent changes the way a real one does in a 15 s scrape interval:
 // every instance sends/receives adverts (journal events: histogram and counter series move),
@@ -20,6 +20,8 @@ const require = createRequire(import.meta.url);
 const dist = process.env.KW_DIST ? process.env.KW_DIST.replace(/\/?$/, '/') : new URL('../dist/', import.meta.url).pathname;
 const PORT = Number(process.env.KW_BENCH_PORT ?? 19850);
 const SINK_PORT = PORT + 1;
+const BYTES_PORT = PORT + 2; // second endpoint whose renderer hands the server renderBytes() (Buffer body)
+const FLOOR_PORTS = [PORT + 3, PORT + 4]; // the HTTP layer alone: a constant body, as a string and as a Buffer
 const rssMiB = () => {
   globalThis.gc?.();
   return (process.memoryUsage().rss / 1048576).toFixed(1);
@@ -152,19 +154,32 @@ for (let k = 0; k < 20; k++) {
   tick();
   await metrics.render();
 }
+// event-loop delay over this whole loop: renders plus the (untimed) journal traffic between them
 const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
 const t = [];
 let cpuRender = 0;
 for (let k = 0; k < SCRAPES; k++) {
   tick();
   await new Promise((r) => setImmediate(r));
-  loop.enable();
   const c0 = process.cpuUsage();
   const s0 = performance.now();
   await metrics.render();
   t.push(performance.now() - s0);
   cpuRender += cpuMs(process.cpuUsage(c0));
-  loop.disable();
+}
+loop.disable();
+const hasBytes = typeof metrics.renderBytes === 'function';
+const tb = [];
+let cpuBytes = 0;
+for (let k = 0; hasBytes && k < SCRAPES; k++) {
+  tick();
+  await new Promise((r) => setImmediate(r));
+  const c0 = process.cpuUsage();
+  const s0 = performance.now();
+  await metrics.renderBytes();
+  tb.push(performance.now() - s0);
+  cpuBytes += cpuMs(process.cpuUsage(c0));
 }
 const tOm = [];
 for (let k = 0; k < Math.min(50, SCRAPES); k++) {
@@ -201,20 +216,21 @@ for (let k = 0; k < SCRAPES; k++) {
 }
 
 // ---- over HTTP from another process (what Prometheus sees); this process only serves ----
-// The child asks for one scrape per line read on stdin and answers with its wall time.
+// The child asks for one scrape per line ("<port>") read on stdin and answers with its wall time.
 const childSrc = `
 const http = require('node:http');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const agents = new Map();
 const rl = require('node:readline').createInterface({ input: process.stdin });
-rl.on('line', () => {
+rl.on('line', (port) => {
+  if (!agents.has(port)) agents.set(port, new http.Agent({ keepAlive: true, maxSockets: 1 }));
   const s0 = performance.now();
-  http.get({ host: '127.0.0.1', port: ${PORT}, path: '/metrics', agent, headers: { accept: 'text/plain;version=0.0.4' } }, (res) => {
+  http.get({ host: '127.0.0.1', port: Number(port), path: '/metrics', agent: agents.get(port), headers: { accept: 'text/plain;version=0.0.4' } }, (res) => {
     let n = 0;
     res.on('data', (c) => (n += c.length));
     res.on('end', () => process.stdout.write(JSON.stringify({ ms: performance.now() - s0, n }) + '\\n'));
   }).on('error', (e) => process.stdout.write(JSON.stringify({ error: String(e) }) + '\\n'));
 });
-rl.on('close', () => agent.destroy());
+rl.on('close', () => { for (const a of agents.values()) a.destroy(); });
 `;
 const child = spawn(process.execPath, ['-e', childSrc], { stdio: ['pipe', 'pipe', 'inherit'] });
 const replies = [];
@@ -229,22 +245,49 @@ child.stdout.on('data', (c) => {
     wake?.();
   }
 });
-const remoteScrape = () =>
+const remoteScrape = (port) =>
   new Promise((resolve) => {
     wake = () => resolve(replies.shift());
-    child.stdin.write('go\n');
+    child.stdin.write(`${port}\n`);
   });
-for (let k = 0; k < 10; k++) await remoteScrape();
-const tr = [];
-let cpuServe = 0;
-for (let k = 0; k < SCRAPES; k++) {
-  tick();
-  await new Promise((r) => setImmediate(r));
-  const c0 = process.cpuUsage();
-  const r = await remoteScrape();
-  cpuServe += cpuMs(process.cpuUsage(c0));
-  if (r.error) throw new Error(r.error);
-  tr.push(r.ms);
+/** scrapes from the child with journal traffic in between; wall times seen by the child, CPU of this process */
+async function remoteRun(port, n, between = tick) {
+  for (let k = 0; k < 10; k++) await remoteScrape(port);
+  const ms = [];
+  let cpu = 0;
+  let size = 0;
+  for (let k = 0; k < n; k++) {
+    between();
+    await new Promise((r) => setImmediate(r));
+    const c0 = process.cpuUsage();
+    const r = await remoteScrape(port);
+    cpu += cpuMs(process.cpuUsage(c0));
+    if (r.error) throw new Error(r.error);
+    ms.push(r.ms);
+    size = r.n;
+  }
+  return { ms, cpu: cpu / n, size };
+}
+const remote = await remoteRun(PORT, SCRAPES);
+// what the endpoint costs when the server is handed renderBytes() (a one-line change in server.ts)
+let remoteBytes;
+let bytesServer;
+if (hasBytes) {
+  bytesServer = await startHttpServer({ listenAddress: `127.0.0.1:${BYTES_PORT}`, metrics: { render: (a) => metrics.renderBytes(a) }, json: () => '{}', healthy: () => true });
+  remoteBytes = await remoteRun(BYTES_PORT, SCRAPES);
+}
+// the HTTP layer alone: the same server with a constant, already rendered body
+const constBody = first.body;
+const constBuf = Buffer.from(constBody);
+const floorServers = [];
+const floors = [];
+for (const [port, body] of [
+  [FLOOR_PORTS[0], constBody],
+  [FLOOR_PORTS[1], constBuf],
+]) {
+  const srv = await startHttpServer({ listenAddress: `127.0.0.1:${port}`, metrics: { render: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body }) }, json: () => '{}', healthy: () => true });
+  floorServers.push(srv);
+  floors.push(await remoteRun(port, Math.min(100, SCRAPES), () => {}));
 }
 child.stdin.end();
 await new Promise((r) => child.on('exit', r));
@@ -261,19 +304,29 @@ console.log(`build: ${dist}`);
 console.log(`instances: ${N}, series per scrape: ${series}, body ${(first.body.length / 1024).toFixed(0)} KiB (HTTP ${(bytes / 1024).toFixed(0)} KiB)`);
 console.log(`render text 0.0.4 (in-process, ${SCRAPES} scrapes): median ${fmt(pct(t, 50))}, p99 ${fmt(pct(t, 99))}, max ${fmt(Math.max(...t))}`);
 console.log(`CPU time per text render (user+sys, load-independent): ${(cpuRender / SCRAPES).toFixed(2)} ms`);
+if (hasBytes) console.log(`renderBytes text 0.0.4 (in-process, ${SCRAPES} scrapes): median ${fmt(pct(tb, 50))}, p99 ${fmt(pct(tb, 99))}; CPU ${(cpuBytes / SCRAPES).toFixed(2)} ms`);
 console.log(`render OpenMetrics (in-process, ${tOm.length} scrapes): median ${fmt(pct(tOm, 50))}, p99 ${fmt(pct(tOm, 99))}`);
 console.log(`GET /metrics over HTTP keep-alive, client in-process (${SCRAPES} scrapes): median ${fmt(pct(th, 50))}, p99 ${fmt(pct(th, 99))}; CPU per scrape (server + client) ${(cpuHttpIn / SCRAPES).toFixed(2)} ms`);
-console.log(`GET /metrics over HTTP keep-alive, client in another process (${SCRAPES} scrapes): median ${fmt(pct(tr, 50))}, p99 ${fmt(pct(tr, 99))}; server CPU per scrape ${(cpuServe / SCRAPES).toFixed(2)} ms`);
+console.log(`GET /metrics over HTTP keep-alive, client in another process (${SCRAPES} scrapes): median ${fmt(pct(remote.ms, 50))}, p99 ${fmt(pct(remote.ms, 99))}; server CPU per scrape ${remote.cpu.toFixed(2)} ms`);
+if (remoteBytes)
+  console.log(
+    `GET /metrics, client in another process, server handed renderBytes() (${SCRAPES} scrapes): median ${fmt(pct(remoteBytes.ms, 50))}, p99 ${fmt(pct(remoteBytes.ms, 99))}; server CPU per scrape ${remoteBytes.cpu.toFixed(2)} ms (${remoteBytes.size === remote.size ? 'same size' : `SIZE DIFFERS ${remoteBytes.size} vs ${remote.size}`})`,
+  );
+console.log(
+  `HTTP layer alone (constant ${(constBuf.length / 1024).toFixed(0)} KiB body, ${floors[0].ms.length} scrapes): as a string median ${fmt(pct(floors[0].ms, 50))}, server CPU ${floors[0].cpu.toFixed(2)} ms; as a Buffer median ${fmt(pct(floors[1].ms, 50))}, server CPU ${floors[1].cpu.toFixed(2)} ms`,
+);
 console.log(`GET /json over HTTP (50): median ${fmt(pct(tj, 50))}, p99 ${fmt(pct(tj, 99))}`);
-console.log(`event-loop delay during renders: p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms`);
+console.log(`event-loop delay over the render loop (renders + journal traffic): p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms`);
 console.log(`spans exported to the OTLP sink: ${spansReceived}`);
 console.log(`journal emit of one advert event: ${perEventUs.toFixed(2)} µs with metrics + logger + tracing attached (bare journal ${bareUs.toFixed(2)} µs)`);
-console.log(`RSS: process start ${rss0} MiB; modules loaded ${rssModules} MiB; metrics + tracing on (${N} instances populated) ${rssOn} MiB; after ${SCRAPES * 3 + 120} scrapes and the HTTP server ${rssEnd} MiB`);
+console.log(`RSS: process start ${rss0} MiB; modules loaded ${rssModules} MiB; metrics + tracing on (${N} instances populated) ${rssOn} MiB; after ${SCRAPES * 5 + 350} scrapes and the HTTP server ${rssEnd} MiB`);
 console.log(`load average while measuring: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} cores, shared)`);
 
 detachLog();
 agent.destroy();
 await server.close();
+await bytesServer?.close();
+for (const srv of floorServers) await srv.close();
 metrics.close();
 await tracing.shutdown();
 sink.close();

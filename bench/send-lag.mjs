@@ -216,7 +216,10 @@ try {
   // load window: CLIENTS concurrent keep-alive scrapers in the agent's namespace
   let rssMax = 0;
   const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssMiB(agent.pid))), 250);
-  const load = lab.hosts.a.spawn(process.execPath, ['-e', LOAD, String(CLIENTS), String(LOAD_S)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // the scrapers stand in for remote Prometheus servers: niced, so that on this small box
+  // they compete with the agent for CPU as little as possible (LOAD_NICE=0 to disable)
+  const loadNice = String(Number(process.env.LOAD_NICE ?? 19));
+  const load = lab.hosts.a.spawn('nice', ['-n', loadNice, process.execPath, '-e', LOAD, String(CLIENTS), String(LOAD_S)], { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.push(load);
   let loadOut = '';
   load.stdout.on('data', (d) => (loadOut += d));

@@ -3,6 +3,7 @@
 //
 //   cd /work/main && npx tsc -p . && node bench/takeover.mjs            (root: namespaces, raw sockets)
 //   IMPL=keepwatch|keepalived|both (default both)  TRIALS=5  VARIANTS=v2-1s,v3-100ms,v3-10ms  IDLE_S=30
+//   KW_DIST=/path/to/dist (default: a private copy of ./dist taken at start)
 //
 // Method (shared/reference/keepalived-2.2.7/RESULTS.md §2/§3, "Accuracy against the RFC"):
 // nodes h1 (priority 150) and h2 (priority 100), same implementation on both, VRRP multicast
@@ -95,7 +96,7 @@ function startDaemon(impl, ns, dir, name, prio, v) {
   const child =
     impl === 'keepalived'
       ? ns.spawn('/usr/sbin/keepalived', [...common, '-G', '-P', '-b', `${dir}/bfd.pid`, '-i', name], { env: { ...process.env, TMPDIR: dir } })
-      : ns.spawn(path.join(ROOT, 'bin/keepwatch'), [...common, `--web.listen-address=127.0.0.1:${KW_PORT}`], { env: { ...process.env, TMPDIR: dir } });
+      : ns.spawn(process.execPath, [path.join(KW_DIST, 'main.js'), ...common, `--web.listen-address=127.0.0.1:${KW_PORT}`], { env: { ...process.env, TMPDIR: dir } });
   const d = { child, log: '', exited: false };
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
@@ -268,11 +269,23 @@ function table(all) {
 
 // --------------------------------------------------------------------------- main
 
+const base = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-takeover-'));
+// A private copy of the build: other work rebuilding dist/ during a run must not swap
+// modules under the daemons being restarted (KW_DIST=/path/to/dist measures another build).
+let KW_DIST = process.env.KW_DIST;
+if (!KW_DIST) {
+  const snap = path.join(base, 'snap');
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(snap, 'dist'), { recursive: true });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(snap, 'node_modules'));
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(snap, 'package.json'));
+  if (fs.existsSync(path.join(ROOT, 'native'))) fs.symlinkSync(path.join(ROOT, 'native'), path.join(snap, 'native'));
+  KW_DIST = path.join(snap, 'dist');
+}
+execFileSync(process.execPath, [path.join(KW_DIST, 'main.js'), '--version'], { stdio: 'ignore', timeout: 30_000 });
 const lab = makeLab('ib', [
   { name: 'h1', v4: [`${H1}/24`] },
   { name: 'h2', v4: [`${H2}/24`] },
 ]);
-const base = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-takeover-'));
 const cleanup = () => {
   lab.destroy();
   fs.rmSync(base, { recursive: true, force: true });

@@ -47,6 +47,8 @@ export interface CliOptions {
   webTelemetryPath: string;
   webConfigFile?: string;
   tracing: boolean;
+  /** SNMP SET of vrrpInstanceBasePriority / vrrpInstancePreempt allowed */
+  snmpWritable: boolean;
   logLevel: string;
   /** options accepted for compatibility that have no effect here (reported in the log) */
   ignored: string[];
@@ -135,6 +137,7 @@ const SPECS: Spec[] = [
   { long: ['web.telemetry-path'], kind: 'req', apply: (o, v) => (o.webTelemetryPath = v!.startsWith('/') ? v! : `/${v}`) },
   { long: ['web.config.file'], kind: 'req', apply: (o, v) => (o.webConfigFile = v!) },
   { long: ['tracing'], kind: 'flag', apply: (o) => (o.tracing = true) },
+  { long: ['snmp.writable'], kind: 'flag', apply: (o) => (o.snmpWritable = true) },
   {
     long: ['log-level'],
     kind: 'req',
@@ -177,6 +180,7 @@ export function defaultOptions(): CliOptions {
     webListenAddress: ':9165',
     webTelemetryPath: '/metrics',
     tracing: false,
+    snmpWritable: false,
     logLevel: 'info',
     ignored: [],
   };
@@ -290,5 +294,6 @@ keepwatch options:
       --web.config.file=FILE   Prometheus exporter-toolkit web config (TLS, basic auth)
       --tracing                Enable OpenTelemetry tracing (also on when OTEL_EXPORTER_OTLP_ENDPOINT
                                 or OTEL_TRACES_EXPORTER is set)
+      --snmp.writable          Allow SNMP SET of vrrpInstanceBasePriority and vrrpInstancePreempt
       --log-level=LEVEL        fatal, error, warn, info (default), debug, trace
 `;

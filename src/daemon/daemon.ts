@@ -209,6 +209,10 @@ export class Daemon {
             rfcv3: this.opts.snmp || g.enableSnmpRfcv3,
           },
           traps: g.enableTraps,
+          // keepalived lets a manager SET base priority and preempt; keepwatch only when asked
+          ...(this.opts.snmpWritable
+            ? { writable: { setBasePriority: (i: string, p: number) => this.engine.setBasePriority(i, p), setPreempt: (i: string, v: boolean) => this.engine.setPreempt(i, v) } }
+            : {}),
         });
         this.snmpStatus = () => agent.status();
         this.closers.unshift({ close: () => agent.stop() });

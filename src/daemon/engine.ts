@@ -591,6 +591,30 @@ export class Engine {
     this.running = false;
   }
 
+  /**
+   * SNMP SET of vrrpInstanceBasePriority / vrrpInstancePreempt (keepalived
+   * vrrp_snmp_instance_priority / _preempt): applied like a reload of that one
+   * instance, so state, VIPs and counters are kept. Only reachable when the operator
+   * enabled writable SNMP (--snmp.writable).
+   */
+  setBasePriority(name: string, priority: number): { ok: true } | { ok: false; error: string } {
+    const e = [...this.instances.values()].find((x) => x.inst.name === name);
+    if (!e) return { ok: false, error: `no instance ${name}` };
+    if (!Number.isInteger(priority) || priority < 1 || priority > 254) return { ok: false, error: 'priority must be 1..254' };
+    if (e.inst.priority === 255) return { ok: false, error: 'an address owner keeps priority 255' };
+    e.inst = { ...e.inst, priority };
+    e.runner.reload({ ...e.runner.options, fsm: { ...e.runner.options.fsm, priority } });
+    return { ok: true };
+  }
+
+  setPreempt(name: string, preempt: boolean): { ok: true } | { ok: false; error: string } {
+    const e = [...this.instances.values()].find((x) => x.inst.name === name);
+    if (!e) return { ok: false, error: `no instance ${name}` };
+    e.inst = { ...e.inst, nopreempt: !preempt };
+    e.runner.reload({ ...e.runner.options, fsm: { ...e.runner.options.fsm, nopreempt: !preempt } });
+    return { ok: true };
+  }
+
   /** STATS_CLEAR: zero every instance's counters (keepalived vrrp_print_stats(true)). */
   clearStats(): void {
     for (const e of this.instances.values()) {
@@ -655,6 +679,8 @@ export class Engine {
           return s ? commandText(s.def.script) : t.name;
         }),
         track_interface: refs.interfaces.map((t) => t.name),
+        // vrrpTrackedInterfaceTable is indexed by ifIndex (KEEPALIVED-MIB)
+        track_ifp: refs.interfaces.map((t) => ({ name: t.name, ifindex: this.links.get(t.name)?.index ?? 0, weight: t.weight, weight_reverse: t.reverse })),
         // KEEPALIVED-MIB vrrpTrackedScriptTable: the weight THIS instance applies — a
         // track_script "weight" overrides the script's own (keepalived alloc_track_script)
         track_script_weights: refs.scripts.map((t) => ({ name: t.name, weight: t.weight, weight_reverse: t.reverse })),

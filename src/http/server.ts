@@ -12,7 +12,8 @@
  * - concurrent scrapes of the same format share one render (one snapshot instant);
  * - handler work never runs in the poll phase that read the request, and at most a few
  *   handlers run per event-loop turn (Pacer below), so a crowd of scrapers cannot delay
- *   an advert by more than one small slice of HTTP work;
+ *   an advert by more than one small slice of HTTP work; a scrape reuses a render that
+ *   started after it arrived, so a queue of scrapes costs one render;
  * - bcrypt (deliberately slow, pure JS in bcryptjs) runs in a worker thread
  *   (bcrypt-worker.ts), at most 2 at a time with a bounded wait queue; verified
  *   credentials are cached, so a legitimate scraper pays it once and a password-guessing
@@ -290,23 +291,24 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
 
   // ---- routes ----
   const pacer = new Pacer(Math.max(1, lim.requestsPerTurn ?? 2));
-  const inflight = new Map<string, Promise<{ contentType: string; body: string }>>();
+  // A scrape is answered with a render that STARTED after the scrape arrived: never older
+  // than the request, one snapshot instant, and a queue of paced scrapes shares one render
+  // instead of paying one each (a render is most of a scrape's CPU and allocation).
+  let seq = 0;
+  const latest = new Map<string, { started: number; p: Promise<{ contentType: string; body: string }> }>();
   app.get(telemetryPath, async (req, reply) => {
+    const arrived = ++seq;
     await pacer.turn();
     const accept = req.headers.accept;
     const fmt = negotiate(accept);
-    let p = inflight.get(fmt);
-    if (!p) {
-      p = opts.metrics.render(accept);
-      inflight.set(fmt, p);
-      void p.then(
-        () => inflight.delete(fmt),
-        () => inflight.delete(fmt),
-      );
+    let r = latest.get(fmt);
+    if (!r || r.started < arrived) {
+      r = { started: ++seq, p: opts.metrics.render(accept) };
+      latest.set(fmt, r);
     }
     try {
-      const r = await p;
-      return reply.type(r.contentType).send(r.body);
+      const out = await r.p;
+      return reply.type(out.contentType).send(out.body);
     } catch (e) {
       onError(e as Error);
       return reply.code(500).type('text/plain').send(`error gathering metrics: ${(e as Error).message}\n`);

@@ -223,7 +223,7 @@ export class InstanceRunner {
   private fsm: FsmState;
   private timers = new Map<TimerName, { at: number; h: TimerHandle }>();
   private netChain: Promise<void> = Promise.resolve();
-  private queue: FsmEvent[] = [];
+  private queue: Array<{ ev: FsmEvent; at?: number }> = [];
   private busy = false;
   private checksumMode: ChecksumMode;
   /** encoded advert per destination, patched in place for priority changes */
@@ -334,7 +334,9 @@ export class InstanceRunner {
   /** A received packet for this instance's VRID (see VridDemux). Never throws. */
   handlePacket(p: ReceivedPacket): void {
     try {
-      this.rx(p);
+      // the moment of receipt: RFC 5798 §6.4.2 resets Master_Down_Timer when the advert is
+      // received, not after it has been decoded and journalled (~0.2 ms later here)
+      this.rx(p, this.sched.now());
     } catch (e) {
       this.log('error', `packet handling failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -377,18 +379,19 @@ export class InstanceRunner {
   // ---- internals ----
 
   /** Feed the FSM (directly, or through the sync group). Re-entrant calls are queued. */
-  dispatch(ev: FsmEvent): void {
+  dispatch(ev: FsmEvent, at?: number): void {
     if (this.group) {
       this.group.dispatch(this, ev);
       return;
     }
-    this.queue.push(ev);
+    this.queue.push({ ev, at });
     if (this.busy) return;
     this.busy = true;
     try {
       while (this.queue.length) {
-        const e = this.queue.shift()!;
-        const now = this.sched.now();
+        const { ev: e, at: evAt } = this.queue.shift()!;
+        // `at`: when the event really happened (a packet's receipt), never in the future
+        const now = evAt !== undefined ? Math.min(evAt, this.sched.now()) : this.sched.now();
         const r = step(this.fsm, e, now);
         this.fsm = r.state;
         this.execute(r.actions, now);
@@ -422,7 +425,7 @@ export class InstanceRunner {
     }
   }
 
-  private rx(p: ReceivedPacket): void {
+  private rx(p: ReceivedPacket, rxAt: number): void {
     const s = this.fsm;
     // vrrp_dispatcher_read: nothing is checked or counted while FAULT/INIT
     if (!acceptsAdverts(s)) return;
@@ -473,11 +476,11 @@ export class InstanceRunner {
       this.log('info', 'Setting unicast VRRPv3 checksum to old version');
     }
     if (s.state === 'MASTER') this.extra.adverts_received_in_master++;
-    this.lastAdvertReceivedMono = this.sched.now();
+    this.lastAdvertReceivedMono = rxAt;
     this.lastAdvertReceivedWall = this.deps.journal.clock.wall();
     const discarded = backupDiscards(s, a.priority, this.sched.now());
     this.deps.journal.emit({ type: 'vrrp.advert.received', ...this.ref(), src: a.src, priority: a.priority, advertIntCs: a.advertIntCs, inMaster: s.state === 'MASTER', ...(discarded ? { discarded: 'lower_priority' as const } : {}) });
-    this.dispatch({ type: 'advert', advert: { priority: a.priority, advertIntMs: a.advertIntMs }, src: a.src });
+    this.dispatch({ type: 'advert', advert: { priority: a.priority, advertIntMs: a.advertIntMs }, src: a.src }, rxAt);
   }
 
   /** The VIPs carried in adverts: virtual_ipaddress of the instance's family. */

@@ -85,14 +85,22 @@ function rig(snap: () => AgentSnapshot, defaultMetrics = false): Rig {
     journal,
     m,
     clock,
+    // Every scrape also goes through renderBytes (what the HTTP endpoint sends), which must
+    // be the same bytes; the order alternates so each path sometimes sees a change first.
     text: async () => {
+      const b = await m.renderBytes();
       const r = await m.render();
       expect(r.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(b.contentType).toBe(r.contentType);
+      if (!defaultMetrics) expect(b.body.equals(Buffer.from(r.body, 'utf8'))).toBe(true);
       return normalise(r.body);
     },
     om: async () => {
       const r = await m.render(OM);
+      const b = await m.renderBytes(OM);
       expect(r.contentType).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+      expect(b.contentType).toBe(r.contentType);
+      if (!defaultMetrics) expect(b.body.equals(Buffer.from(r.body, 'utf8'))).toBe(true);
       return normalise(r.body);
     },
   };

@@ -15,6 +15,7 @@ import { Journal } from '../../src/journal/journal';
 import type { AddressSpec, Announcer, Netlink, ReceivedPacket, VrrpSocket } from '../../src/net/types';
 import { fsmConfig } from '../../src/vrrp/fsm';
 import { InstanceRunner, realScheduler, type Scheduler, type TimerHandle } from '../../src/vrrp/instance';
+import { buildIpv4Header, encodeAdvert } from '../../src/vrrp/packet';
 
 /** loopback UDP port from this suite's range (19600–19699) */
 const PORT = 19690;
@@ -107,21 +108,23 @@ class StepScheduler implements Scheduler {
 describe('InstanceRunner: wire first, journal in FSM order', () => {
   const VIP: AddressSpec = { family: 'ipv4', address: '192.0.2.50', prefix: 24, ifname: 'eth0' };
 
-  function runner(trace: string[], sched: StepScheduler): InstanceRunner {
+  function runner(trace: string[], sched: StepScheduler, onPacket?: (cb: (p: ReceivedPacket) => void) => void): InstanceRunner {
     const journal = new Journal({ mono: () => sched.now(), wall: () => 1_700_000_000_000 + sched.now() });
     journal.subscribe((e) => trace.push(e.type === 'vrrp.transition' ? `journal transition ${e.from}>${e.to}` : `journal ${e.type}`));
     const socket: VrrpSocket = {
       send: (b: Buffer) => trace.push(`wire priority ${b[2]}`),
-      onPacket: (_cb: (p: ReceivedPacket) => void) => {},
+      onPacket: (cb: (p: ReceivedPacket) => void) => onPacket?.(cb),
       onError: () => {},
       close: () => {},
     };
     const netlink = { addAddress: async () => {}, delAddress: async () => {}, getAddresses: async () => [], getLinks: async () => [], onEvent: () => {}, close: () => {} } as unknown as Netlink;
     const announcer: Announcer = { garp: async (_i, a) => a.length, unsolicitedNa: async (_i, a) => a.length, close: () => {} };
-    return new InstanceRunner(
+    const r = new InstanceRunner(
       { name: 'VI_1', ifname: 'eth0', fsm: fsmConfig({ vrid: 51, primaryAddress: '192.0.2.12', priority: 100, version: 3, advertIntMs: 100 }), vips: [VIP], removeResidualVips: false },
       { socket, netlink, announcer, journal, scheduler: sched, hooks: { onLog: (_l, m) => trace.push(`log ${m}`) } },
     );
+    socket.onPacket((p) => r.handlePacket(p));
+    return r;
   }
 
   it('down timer fires: the advert is on the wire before the transition is journalled or logged; the down timer asks for precision', () => {
@@ -158,5 +161,31 @@ describe('InstanceRunner: wire first, journal in FSM order', () => {
     expect(trace[0]).toBe('wire priority 0');
     expect(trace).toContain('journal transition MASTER>STOP');
     expect(r.stats.pri_zero_sent).toBe(1);
+  });
+
+  it('an accepted advert restarts the down timer from its receipt, not from the end of its processing', () => {
+    const trace: string[] = [];
+    // every clock read costs 0.05 ms, like decoding and journalling a packet does
+    class SlowClock extends StepScheduler {
+      override now(): number {
+        this.t += 0.05;
+        return this.t;
+      }
+    }
+    const sched = new SlowClock();
+    let deliver: (p: ReceivedPacket) => void = () => {};
+    const r = runner(trace, sched, (cb) => (deliver = cb));
+    r.start();
+    sched.t = 100;
+    const vrrp = encodeAdvert({ version: 3, vrid: 51, priority: 150, advertIntCs: 10, addresses: ['192.0.2.50'] }, { family: 'ipv4', src: '192.0.2.11', dst: '224.0.0.18' });
+    const ipHeader = buildIpv4Header({ src: '192.0.2.11', dst: '224.0.0.18', ttl: 255, id: 1, payloadLength: vrrp.length });
+    const before = sched.t;
+    deliver({ vrrp, ipHeader, src: '192.0.2.11', dst: '224.0.0.18', ttl: 255, ifname: 'eth0' });
+    expect(r.stats.advert_rcvd).toBe(1);
+    expect(sched.t - before).toBeGreaterThan(0.1); // processing read the clock several times
+    const down = sched.q.filter((e) => !e.dead && e.precise);
+    expect(down.length).toBe(1);
+    // Master_Down_Interval(100) at 100 ms = 3 × 100 ms + 156 × 100 ms / 256 (keepalived: whole µs) after the first clock read
+    expect(down[0]!.at).toBeCloseTo(before + 0.05 + 360.937, 3);
   });
 });
