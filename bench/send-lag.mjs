@@ -122,17 +122,59 @@ function pct(sorted, p) {
 function wireLag(stamps, t0, t1) {
   const ts = stamps.filter((t) => t >= t0 && t <= t1);
   if (ts.length < 3) return { n: ts.length };
-  const base = ts[0];
-  const offs = ts.map((t) => {
-    const k = Math.round((t - base) * 1000 / ADVERT_MS);
-    return (t - base) * 1000 - k * ADVERT_MS;
-  });
-  // the FSM restarts its grid after a stall longer than one interval; lags here are far below that
-  const minOff = Math.min(...offs);
-  const lags = offs.map((o) => o - minOff).sort((x, y) => x - y);
+  // The FSM keeps a grid (next = previous deadline + interval) and restarts it from "now"
+  // only after a send more than one interval late: split there, one grid per segment.
+  const segs = [[ts[0]]];
+  for (let i = 1; i < ts.length; i++) {
+    if ((ts[i] - ts[i - 1]) * 1000 > 1.5 * ADVERT_MS) segs.push([]);
+    segs[segs.length - 1].push(ts[i]);
+  }
+  const lags = [];
+  for (const seg of segs) {
+    const offs = seg.map((t) => {
+      const x = (t - seg[0]) * 1000;
+      return x - Math.round(x / ADVERT_MS) * ADVERT_MS;
+    });
+    const minOff = Math.min(...offs);
+    for (const o of offs) lags.push(o - minOff);
+  }
+  lags.sort((x, y) => x - y);
   const gaps = [];
   for (let i = 1; i < ts.length; i++) gaps.push((ts[i] - ts[i - 1]) * 1000);
-  return { n: ts.length, p50: pct(lags, 0.5), p99: pct(lags, 0.99), max: lags[lags.length - 1], maxGap: Math.max(...gaps) };
+  return { n: ts.length, segments: segs.length, p50: pct(lags, 0.5), p99: pct(lags, 0.99), max: lags[lags.length - 1], maxGap: Math.max(...gaps) };
+}
+
+/** nodejs_gc_duration_seconds (prom-client default metrics): per kind count, sum and bucket counts */
+function gcStats(text) {
+  const out = {};
+  for (const line of text.split('\n')) {
+    const m = /^nodejs_gc_duration_seconds_(bucket|sum|count)\{(?:le="([^"]+)",)?kind="(\w+)"(?:,le="([^"]+)")?\} (\S+)/.exec(line);
+    if (!m) continue;
+    const k = (out[m[3]] ??= { count: 0, sum: 0, b: [] });
+    const le = m[2] ?? m[4];
+    if (m[1] === 'bucket') k.b.push([le === '+Inf' ? Infinity : Number(le), Number(m[5])]);
+    else k[m[1]] = Number(m[5]);
+  }
+  return out;
+}
+function gcDelta(a, b) {
+  return Object.entries(b)
+    .map(([kind, x]) => {
+      const y = a[kind] ?? { count: 0, sum: 0, b: [] };
+      const n = x.count - y.count;
+      if (!n) return null;
+      let top = 0;
+      x.b.forEach(([le, c], i) => { if (c - (y.b[i]?.[1] ?? 0) > (i ? x.b[i - 1][1] - (y.b[i - 1]?.[1] ?? 0) : 0)) top = le; });
+      return `${kind} ${n}× total ${((x.sum - y.sum) * 1000).toFixed(0)} ms (largest ≤ ${top * 1000} ms)`;
+    })
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** /proc/PID/schedstat: ns on CPU, ns waiting on a run queue (CPU starvation) */
+function schedstat(pid) {
+  const [run, wait] = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+  return { run, wait };
 }
 
 function rssMiB(pid) {
@@ -176,10 +218,11 @@ try {
   );
   // AGENT_NODE_ARGS (e.g. "--trace-gc"; diagnosis only) runs bin/keepwatch under node with those flags
   const nodeArgs = (process.env.AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const bin = path.join(ROOT, 'bin/keepwatch');
+  // AGENT_MAIN (diagnosis only): another build's main.js instead of bin/keepwatch, e.g. to compare with a previous version
+  const bin = process.env.AGENT_MAIN ?? path.join(ROOT, 'bin/keepwatch');
   agent = lab.hosts.a.spawn(
-    nodeArgs.length ? process.execPath : bin,
-    [...(nodeArgs.length ? [...nodeArgs, bin] : []), '-n', '-f', conf, '-p', path.join(dir, 'k.pid'), '-r', path.join(dir, 'v.pid'), '-c', path.join(dir, 'c.pid'), `--web.listen-address=127.0.0.1:${HTTP_PORT}`, '--tracing'],
+    nodeArgs.length || process.env.AGENT_MAIN ? process.execPath : bin,
+    [...(nodeArgs.length || process.env.AGENT_MAIN ? [...nodeArgs, bin] : []), '-n', '-f', conf, '-p', path.join(dir, 'k.pid'), '-r', path.join(dir, 'v.pid'), '-c', path.join(dir, 'c.pid'), `--web.listen-address=127.0.0.1:${HTTP_PORT}`, '--tracing'],
     { env: { ...process.env, TMPDIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: `http://192.0.2.100:${RX_PORT}`, OTEL_BSP_SCHEDULE_DELAY: '200' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let logLines = 0;
@@ -207,11 +250,14 @@ try {
   await until(() => capErr.includes('listening on'), 'tcpdump');
 
   // idle window
-  const h0 = sendLag(nsCurl('/metrics'));
+  const m0 = nsCurl('/metrics');
+  const h0 = sendLag(m0);
   const idle0 = Date.now() / 1000;
   await sleep(IDLE_S * 1000);
   const idle1 = Date.now() / 1000;
-  const h1 = sendLag(nsCurl('/metrics'));
+  const m1 = nsCurl('/metrics');
+  const h1 = sendLag(m1);
+  const sched1 = schedstat(agent.pid);
 
   // load window: CLIENTS concurrent keep-alive scrapers in the agent's namespace
   let rssMax = 0;
@@ -227,7 +273,9 @@ try {
   await until(() => load.exitCode !== null, 'load generator', (LOAD_S + 60) * 1000);
   const load1 = Date.now() / 1000;
   clearInterval(rssTimer);
-  const h2 = sendLag(nsCurl('/metrics'));
+  const sched2 = schedstat(agent.pid);
+  const m2 = nsCurl('/metrics');
+  const h2 = sendLag(m2);
   const rssEnd = rssMiB(agent.pid);
   const state = JSON.parse(nsCurl('/json'))[0];
 
@@ -248,10 +296,13 @@ try {
   console.log(`idle ${IDLE_S} s:`);
   console.log(`  histogram  n=${idleH.n}  mean ${ms(idleH.mean)}  p50 ${ms(idleH.p50)}  p99 ${ms(idleH.p99)}  max bucket le=${ms(idleH.maxBucket)}`);
   console.log(`  wire       n=${idleW.n}  p50 ${w(idleW.p50)}  p99 ${w(idleW.p99)}  max ${w(idleW.max)}  max gap ${w(idleW.maxGap)}`);
+  console.log(`  GC pauses: ${gcDelta(gcStats(m0), gcStats(m1)) || 'none'}`);
   console.log(`load ${LOAD_S} s, ${CLIENTS} concurrent /metrics scrapers: ${L.ok} scrapes (${(L.rps ?? 0).toFixed(0)}/s), ${L.err} errors, scrape latency p50 ${w(L.p50)} p99 ${w(L.p99)} max ${w(L.max)}, ${((L.bytes ?? 0) / L.ok || 0).toFixed(0)} B/scrape`);
   console.log(`  histogram  n=${loadH.n}  mean ${ms(loadH.mean)}  p50 ${ms(loadH.p50)}  p99 ${ms(loadH.p99)}  max bucket le=${ms(loadH.maxBucket)}`);
   console.log(`  buckets    ${loadH.buckets.map(([le, c]) => `${le === Infinity ? '+Inf' : le * 1000}ms:${c}`).join(' ')}`);
-  console.log(`  wire       n=${loadW.n} (expected ≈ ${Math.round(((load1 - load0 - 1) * 1000) / ADVERT_MS)})  p50 ${w(loadW.p50)}  p99 ${w(loadW.p99)}  max ${w(loadW.max)}  max gap ${w(loadW.maxGap)}`);
+  console.log(`  wire       n=${loadW.n} (expected ≈ ${Math.round(((load1 - load0 - 1) * 1000) / ADVERT_MS)}, ${loadW.segments} grid segment(s))  p50 ${w(loadW.p50)}  p99 ${w(loadW.p99)}  max ${w(loadW.max)}  max gap ${w(loadW.maxGap)}`);
+  console.log(`  agent main thread: on CPU ${((sched2.run - sched1.run) / 1e6 / (load1 - load0) / 10).toFixed(0)}% of the window, waited for a CPU ${((sched2.wait - sched1.wait) / 1e6).toFixed(0)} ms in total (run queue)`);
+  console.log(`  GC pauses: ${gcDelta(gcStats(m1), gcStats(m2))}`);
   console.log(`  still MASTER: ${state.data.state === 2}, become_master ${state.stats.become_master}, adverts sent ${state.stats.advert_sent}`);
   console.log(`agent RSS (metrics + tracing on): ${rssStart.toFixed(1)} MiB at MASTER, max ${rssMax.toFixed(1)} MiB under load, ${rssEnd.toFixed(1)} MiB after`);
   console.log(`spans received ${rxOut.split('\n').filter((l) => l.startsWith('{')).join(' ')}; log lines ${logLines}`);

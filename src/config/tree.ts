@@ -48,7 +48,9 @@ export interface TreeHooks {
    * Called for every node right after it is added, before the next line is
    * read, with the keywords of the enclosing blocks (outermost first), so a
    * keyword that changes how later lines are read (include_check) takes
-   * effect at the right place.
+   * effect at the right place. The enclosing blocks are keepalived's view,
+   * not the tree's: a `}` always ends the innermost keyword block, also when
+   * it pairs with a stray `{` (keepalived ignored that `{`).
    */
   onNode?(node: LexNode, enclosing: readonly string[]): void;
 }
@@ -115,8 +117,10 @@ export function buildTree(src: LineSource, diags: DiagSink, hooks: TreeHooks = {
         diags.error(loc, "Extra '}' found");
         continue;
       }
-      const lv = levels.pop()!;
-      if (!lv.transparent) enclosing.pop();
+      levels.pop();
+      // keepalived 2.2.7 process_stream(): the `}` ends the keyword block
+      // being read, whichever `{` the tree pairs it with
+      enclosing.pop();
       continue;
     }
     const w = splitWords(ln.text);

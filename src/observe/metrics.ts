@@ -192,8 +192,9 @@ interface InstEntry {
   compatStr: string;
   /** per cache slot (see InstanceLabelCache.alloc): last sample line(s) … */
   lines: string[];
-  /** … and the value or key they were made from */
+  /** … the value they show (NaN: no line yet / no series) … */
   vals: Float64Array;
+  /** … and either what they were made from (KeyedInstanceFamily) or the family's flat "name{labels} " */
   keys: string[];
   gen: number;
 }

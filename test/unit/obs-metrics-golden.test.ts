@@ -346,6 +346,62 @@ describe('golden /metrics exposition (byte for byte)', () => {
     r.m.close();
   });
 
+  it('caches never go stale: after random snapshot changes a long-lived instance renders what a fresh one does', async () => {
+    // mulberry32: a fixed pseudo-random walk, the same on every run
+    let seed = 0x6b77;
+    const rnd = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
+    const domains = new Map<string, string>();
+    const opts = { defaultMetrics: false, version: '0.1.0', vrrpDomain: (i: InstanceSnapshot) => domains.get(i.iname) ?? `auto-${i.vips[0]?.address ?? 'none'}` };
+    const clock = { mono: () => 0, wall: () => 1795515000000 };
+    let snap = snap255();
+    snap.instances = snap.instances.slice(0, 40);
+    // the provider sometimes hands out the same (mutated) object, sometimes a fresh copy
+    let fresh = false;
+    const provider = () => (fresh ? structuredClone(snap) : snap);
+    const long = createMetrics(new Journal(clock), provider, opts);
+    let extra = 0;
+    const steps: (() => void)[] = [
+      () => (pick(snap.instances).stats.advert_rcvd += 1 + Math.floor(rnd() * 1000)),
+      () => (pick(snap.instances).state = pick(STATES)),
+      () => (pick(snap.instances).time_in_state.MASTER += rnd() * 100),
+      () => (pick(snap.instances).master_down_remaining = rnd() < 0.3 ? null : rnd() < 0.1 ? NaN : rnd()),
+      () => (pick(snap.instances).ifp_ifname = pick(['eth0', 'eth1', 'bond0'])),
+      () => (pick(snap.instances).vrid = 1 + Math.floor(rnd() * 255)),
+      () => (pick(snap.instances).vrrp_domain = pick(['', 'dc-x', 'dc-y'])),
+      () => domains.set(pick(snap.instances).iname, pick(['d1', 'd2', 'd"3'])),
+      () => domains.clear(),
+      () => (pick(snap.instances).vips = rnd() < 0.3 ? [] : [vip(Math.floor(rnd() * 40), 0, rnd() < 0.8), vip(7, 1, true)]),
+      () => (pick(snap.instances).evips = rnd() < 0.5 ? [] : [{ text: '203.0.113.77 dev eth9 scope global', address: '203.0.113.77', prefix: 32, dev: 'eth9', installed: false, excluded: true }]),
+      () => (pick(snap.instances).nopreempt = rnd() < 0.5),
+      () => (pick(snap.instances).track_interface = rnd() < 0.5 ? [] : ['eth1', 'eth2']),
+      () => (snap.trackedInterfaces = [{ name: 'eth1', up: rnd() < 0.5 }, { name: 'eth2', up: rnd() < 0.5 }]),
+      () => (snap = { ...snap, instances: snap.instances.filter((_, k) => k !== Math.floor(rnd() * snap.instances.length)) }),
+      () => (snap = { ...snap, instances: [...snap.instances, { ...inst255(100 + extra++), iname: `VI_added_${extra}` }] }),
+      () => (snap = { ...snap, instances: [...snap.instances].reverse() }),
+      () => (pick(snap.instances).iname = `VI_renamed_${Math.floor(rnd() * 5)}`), // may duplicate a name: must still render right
+      () => (snap = { ...snap, running: !snap.running }),
+      () => (fresh = !fresh),
+    ];
+    for (let n = 0; n < 120; n++) {
+      for (let k = 1 + Math.floor(rnd() * 3); k > 0; k--) pick(steps)();
+      const accept = rnd() < 0.5 ? undefined : OM;
+      const ref = createMetrics(new Journal(clock), provider, opts);
+      const want = (await ref.render(accept)).body;
+      ref.close();
+      const got = n % 2 ? (await long.renderBytes(accept)).body.toString('utf8') : (await long.render(accept)).body;
+      // the router-wide error counters keep every interface ever seen (journal-fed history, by design)
+      const strip = (b: string) => b.replace(/^.*keepalived_vrrp_(checksum|version|vrid)_errors.*\n/gm, '');
+      if (strip(got) !== strip(want)) expect({ step: n, got: strip(got) }).toEqual({ step: n, got: strip(want) });
+    }
+    long.close();
+  });
+
   it('with the default process/nodejs metrics the keepalived part is unchanged and they follow it', async () => {
     const r = rig(threeFrozen, true);
     const body = await r.text();
