@@ -2,8 +2,8 @@
 // Scrape cost of /metrics for 255 VRRP instances, and RSS with metrics + tracing on.
 // Run after `npx tsc -p .`:  node --expose-gc bench/metrics-scrape.mjs
 //   INSTANCES=, SCRAPES= to vary; KW_DIST=/path/to/dist to measure another build (before/after);
-//   KW_BENCH_PORT= first of five loopback ports (default 19850).
-// Prints numbers; asserts nothing. Loopback ports 19850-19854 by default; bounded loops.
+//   KW_BENCH_PORT= first of four loopback ports (default 19850); KW_BENCH_STATIC=1: nothing changes between scrapes.
+// Prints numbers; asserts nothing. Loopback ports 19850-19853 by default; bounded loops.
 //
 // Between two scrapes the agent changes the way a real one does in a 15 s scrape interval:
 // every instance sends/receives adverts (journal events: histogram and counter series move),
@@ -12,9 +12,9 @@
 //
 // Besides render() (the string the HTTP endpoint sends today) it measures renderBytes()
 // (the same bytes, built from per-family Buffers that are re-used while a family does not
-// change), GET /metrics from a separate client process through startHttpServer as is, and
-// through a second endpoint handed renderBytes(), plus the HTTP layer alone with a constant
-// body (string vs Buffer): what is left of a scrape that is not rendering.
+// change) against render() + Buffer.from (what src/http/server.ts does with a render today),
+// GET /metrics from a separate client process through startHttpServer, and the HTTP layer
+// alone with a constant body (string vs Buffer): what is left of a scrape that is not rendering.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
@@ -26,8 +26,7 @@ const require = createRequire(import.meta.url);
 const dist = process.env.KW_DIST ? process.env.KW_DIST.replace(/\/?$/, '/') : new URL('../dist/', import.meta.url).pathname;
 const PORT = Number(process.env.KW_BENCH_PORT ?? 19850);
 const SINK_PORT = PORT + 1;
-const BYTES_PORT = PORT + 2; // second endpoint whose renderer hands the server renderBytes() (Buffer body)
-const FLOOR_PORTS = [PORT + 3, PORT + 4]; // the HTTP layer alone: a constant body, as a string and as a Buffer
+const FLOOR_PORTS = [PORT + 2, PORT + 3]; // the HTTP layer alone: a constant body, as a string and as a Buffer
 const rssMiB = () => {
   globalThis.gc?.();
   return (process.memoryUsage().rss / 1048576).toFixed(1);
@@ -119,7 +118,9 @@ for (let k = 0; k < 200 && spansReceived < N; k++) await new Promise((r) => setT
 const rssOn = rssMiB(); // metrics + tracing enabled and populated, before any scrape
 
 /** what changes in a 15 s scrape interval: adverts (journal) and the snapshot's counters and clocks */
+const STATIC = process.env.KW_BENCH_STATIC === '1'; // nothing changes between scrapes (the bench's old behaviour)
 function tick() {
+  if (STATIC) return;
   for (const i of instances) {
     const ref = { instance: i.iname, vrid: i.vrid, intf: 'eth0' };
     if (i.state === 'MASTER') {
@@ -178,14 +179,23 @@ loop.disable();
 const hasBytes = typeof metrics.renderBytes === 'function';
 const tb = [];
 let cpuBytes = 0;
+const tsb = [];
+let cpuStrBytes = 0;
 for (let k = 0; hasBytes && k < SCRAPES; k++) {
   tick();
   await new Promise((r) => setImmediate(r));
-  const c0 = process.cpuUsage();
-  const s0 = performance.now();
+  let c0 = process.cpuUsage();
+  let s0 = performance.now();
   await metrics.renderBytes();
   tb.push(performance.now() - s0);
   cpuBytes += cpuMs(process.cpuUsage(c0));
+  tick();
+  await new Promise((r) => setImmediate(r));
+  c0 = process.cpuUsage();
+  s0 = performance.now();
+  Buffer.from((await metrics.render()).body, 'utf8');
+  tsb.push(performance.now() - s0);
+  cpuStrBytes += cpuMs(process.cpuUsage(c0));
 }
 const tOm = [];
 for (let k = 0; k < Math.min(50, SCRAPES); k++) {
@@ -275,13 +285,6 @@ async function remoteRun(port, n, between = tick) {
   return { ms, cpu: cpu / n, size };
 }
 const remote = await remoteRun(PORT, SCRAPES);
-// what the endpoint costs when the server is handed renderBytes() (a one-line change in server.ts)
-let remoteBytes;
-let bytesServer;
-if (hasBytes) {
-  bytesServer = await startHttpServer({ listenAddress: `127.0.0.1:${BYTES_PORT}`, metrics: { render: (a) => metrics.renderBytes(a) }, json: () => '{}', healthy: () => true });
-  remoteBytes = await remoteRun(BYTES_PORT, SCRAPES);
-}
 // the HTTP layer alone: the same server with a constant, already rendered body
 const constBody = first.body;
 const constBuf = Buffer.from(constBody);
@@ -306,18 +309,17 @@ for (let k = 0; k < 50; k++) {
 }
 const rssEnd = rssMiB();
 
-console.log(`build: ${dist}`);
+console.log(`build: ${dist}${STATIC ? ' (static: nothing changes between scrapes)' : ' (adverts, counters and clocks move between scrapes)'}`);
 console.log(`instances: ${N}, series per scrape: ${series}, body ${(first.body.length / 1024).toFixed(0)} KiB (HTTP ${(bytes / 1024).toFixed(0)} KiB)`);
 console.log(`render text 0.0.4 (in-process, ${SCRAPES} scrapes): median ${fmt(pct(t, 50))}, p99 ${fmt(pct(t, 99))}, max ${fmt(Math.max(...t))}`);
 console.log(`CPU time per text render (user+sys, load-independent): ${(cpuRender / SCRAPES).toFixed(2)} ms`);
-if (hasBytes) console.log(`renderBytes text 0.0.4 (in-process, ${SCRAPES} scrapes): median ${fmt(pct(tb, 50))}, p99 ${fmt(pct(tb, 99))}; CPU ${(cpuBytes / SCRAPES).toFixed(2)} ms`);
+if (hasBytes) {
+  console.log(`renderBytes text 0.0.4 (in-process, ${SCRAPES} scrapes): median ${fmt(pct(tb, 50))}, p99 ${fmt(pct(tb, 99))}; CPU ${(cpuBytes / SCRAPES).toFixed(2)} ms`);
+  console.log(`  vs render() + Buffer.from, as the HTTP server encodes it today: median ${fmt(pct(tsb, 50))}, p99 ${fmt(pct(tsb, 99))}; CPU ${(cpuStrBytes / SCRAPES).toFixed(2)} ms`);
+}
 console.log(`render OpenMetrics (in-process, ${tOm.length} scrapes): median ${fmt(pct(tOm, 50))}, p99 ${fmt(pct(tOm, 99))}`);
 console.log(`GET /metrics over HTTP keep-alive, client in-process (${SCRAPES} scrapes): median ${fmt(pct(th, 50))}, p99 ${fmt(pct(th, 99))}; CPU per scrape (server + client) ${(cpuHttpIn / SCRAPES).toFixed(2)} ms`);
 console.log(`GET /metrics over HTTP keep-alive, client in another process (${SCRAPES} scrapes): median ${fmt(pct(remote.ms, 50))}, p99 ${fmt(pct(remote.ms, 99))}; server CPU per scrape ${remote.cpu.toFixed(2)} ms`);
-if (remoteBytes)
-  console.log(
-    `GET /metrics, client in another process, server handed renderBytes() (${SCRAPES} scrapes): median ${fmt(pct(remoteBytes.ms, 50))}, p99 ${fmt(pct(remoteBytes.ms, 99))}; server CPU per scrape ${remoteBytes.cpu.toFixed(2)} ms (${(remoteBytes.size / 1024).toFixed(0)} KiB)`,
-  );
 console.log(
   `HTTP layer alone (constant ${(constBuf.length / 1024).toFixed(0)} KiB body, ${floors[0].ms.length} scrapes): as a string median ${fmt(pct(floors[0].ms, 50))}, server CPU ${floors[0].cpu.toFixed(2)} ms; as a Buffer median ${fmt(pct(floors[1].ms, 50))}, server CPU ${floors[1].cpu.toFixed(2)} ms`,
 );
@@ -325,13 +327,12 @@ console.log(`GET /json over HTTP (50): median ${fmt(pct(tj, 50))}, p99 ${fmt(pct
 console.log(`event-loop delay over the render loop (renders + journal traffic): p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms`);
 console.log(`spans exported to the OTLP sink: ${spansReceived}`);
 console.log(`journal emit of one advert event: ${perEventUs.toFixed(2)} µs with metrics + logger + tracing attached (bare journal ${bareUs.toFixed(2)} µs)`);
-console.log(`RSS: process start ${rss0} MiB; modules loaded ${rssModules} MiB; metrics + tracing on (${N} instances populated) ${rssOn} MiB; after ${SCRAPES * 5 + 350} scrapes and the HTTP server ${rssEnd} MiB`);
+console.log(`RSS: process start ${rss0} MiB; modules loaded ${rssModules} MiB; metrics + tracing on (${N} instances populated) ${rssOn} MiB; after ${SCRAPES * 5 + 350} renders and the HTTP server ${rssEnd} MiB`);
 console.log(`load average while measuring: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} cores, shared)`);
 
 detachLog();
 agent.destroy();
 await server.close();
-await bytesServer?.close();
 for (const srv of floorServers) await srv.close();
 metrics.close();
 await tracing.shutdown();

@@ -98,7 +98,10 @@ export function buildTree(src: LineSource, diags: DiagSink, hooks: TreeHooks = {
       if (owner && owner.children === undefined) {
         owner.children = [];
         levels.push({ children: owner.children, owner, last: null, transparent: false, loc: { file: owner.file, line: owner.line } });
-        enclosing.push(owner.keyword);
+        // keepalived 2.2.7 global_parser.c: inside global_defs only
+        // notification_email takes a block; any other `{` there is ignored
+        // and the `}` after it ends global_defs
+        if (!(enclosing.length === 1 && enclosing[0] === 'global_defs' && owner.keyword !== 'notification_email')) enclosing.push(owner.keyword);
       } else {
         // keepalived 2.2.7 process_stream(): "Unexpected '{' - ignoring" and the
         // lines inside are read at the current level.

@@ -119,6 +119,10 @@ export class Daemon {
     this.cfg = loaded.config;
     if (o.umask === undefined && this.cfg.global.umask !== undefined) process.umask(this.cfg.global.umask);
 
+    // Parsed, not run (README "Configuration compatibility"): say so once at start-up.
+    for (const b of this.cfg.bfdInstances) this.journal.emit({ type: 'vrrp.log', level: 'warning', message: `${b.file}:${b.line}: bfd_instance ${b.name} is not supported by keepwatch and is ignored` });
+    for (const i of this.cfg.instances) if (i.trackBfds.length) this.journal.emit({ type: 'vrrp.log', level: 'warning', message: `${i.file}:${i.line}: (${i.name}) track_bfd is not supported and is ignored` });
+    if (o.namespace) this.journal.emit({ type: 'vrrp.log', level: 'warning', message: `--namespace ${o.namespace} is not supported: run keepwatch under 'ip netns exec ${o.namespace}'` });
     const hasVrrp = this.cfg.instances.length > 0 && !o.checkOnly;
     const hasLvs = this.cfg.virtualServers.length > 0 && !o.vrrpOnly;
     for (const [file, on] of [

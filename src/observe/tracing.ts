@@ -24,6 +24,7 @@
  * export happens on the BatchSpanProcessor's timer, and its queue is bounded
  * (OTEL_BSP_MAX_QUEUE_SIZE, default 2048; excess spans are dropped, not buffered).
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Context, Span, SpanContext, Tracer } from '@opentelemetry/api';
 import type { JournalEvent } from '../journal/events';
@@ -149,11 +150,17 @@ export async function createTracing(opts: TracingOptions = {}): Promise<Tracing>
     }
   }
 
-  // service.name: explicit option > OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES > "keepwatch"
+  // service.name: explicit option > OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES > "keepwatch".
+  // service.instance.id: one random UUID per process start (semantic conventions), unless
+  // OTEL_RESOURCE_ATTRIBUTES sets one: agents sharing a host name (network namespaces,
+  // containers) and the runs before and after a restart are otherwise indistinguishable
+  // (found by test/obs/live-otlp.test.ts). process.pid ties the spans to the pid file.
   let resource = resources.resourceFromAttributes({
     'service.name': 'keepwatch',
     ...(opts.serviceVersion ? { 'service.version': opts.serviceVersion } : {}),
+    'service.instance.id': randomUUID(),
     'host.name': hostname(),
+    'process.pid': process.pid,
   });
   resource = resource.merge(resources.detectResources({ detectors: [resources.envDetector] }));
   if (opts.serviceName) resource = resource.merge(resources.resourceFromAttributes({ 'service.name': opts.serviceName }));

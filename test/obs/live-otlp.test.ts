@@ -15,8 +15,9 @@
  * the transition's spanId (observability-anchors.md §7: a transition is a short span
  * whose children are its side effects).
  *
- * Agents are told apart by the resource attribute service.instance.id
- * (OTEL_RESOURCE_ATTRIBUTES, one value per process start) and by the sender address.
+ * Agents are told apart by the resource attribute service.instance.id: a's two runs set
+ * it through OTEL_RESOURCE_ATTRIBUTES (a-1, a-2); b keeps the agent's default, a random
+ * UUID per process start. Resource process.pid is the daemon's pid.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLab, type Lab } from '../helpers/netns';
@@ -53,15 +54,18 @@ vrrp_instance VI_1 {
 let lab: Lab;
 let rx: OtlpReceiver;
 const agents: LiveAgent[] = [];
+/** b's default service.instance.id, learnt from its first span */
+let bId = '';
 const dirs: string[] = [];
 
-const otelEnv = (id: string) => ({
+/** id: service.instance.id through OTEL_RESOURCE_ATTRIBUTES; undefined = the agent's own default */
+const otelEnv = (id: string | undefined): Record<string, string> => ({
   OTEL_EXPORTER_OTLP_ENDPOINT: rx.endpoint,
   OTEL_BSP_SCHEDULE_DELAY: '100',
-  OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${id}`,
+  ...(id ? { OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${id}` } : {}),
 });
 
-async function start(host: 'a' | 'b', prio: number, id: string, port: number, dir?: string): Promise<LiveAgent> {
+async function start(host: 'a' | 'b', prio: number, id: string | undefined, port: number, dir?: string): Promise<LiveAgent> {
   const ag = await startLive(lab.hosts[host]!, config(host, prio), { port, tag: `otlp-${host}`, dir, env: otelEnv(id) });
   agents.push(ag);
   dirs.push(ag.dir);
@@ -135,8 +139,10 @@ describe('OTLP spans of a live failover', () => {
     const a = await start('a', 150, 'a-1', PORT_A);
     await a.waitState('MASTER');
 
-    const { t: init } = await expectTransition('a-1', '192.0.2.11', 'INIT', 'BACKUP', {});
+    const { t: init, children: initKids } = await expectTransition('a-1', '192.0.2.11', 'INIT', 'BACKUP', { 'notify.run': 2 });
+    expect(initKids.map((c) => c.attributes['notify.event']).sort()).toEqual(['notify', 'notify_backup']);
     expect(init.attributes).toMatchObject({ 'vrrp.instance': 'VI_1', 'vrrp.vrid': 51, 'vrrp.reason': 'startup', 'vrrp.priority.effective': 150, 'network.interface.name': 'eth0' });
+    expect(init.resource['process.pid']).toBe(a.pid);
 
     const { t, children } = await expectTransition('a-1', '192.0.2.11', 'BACKUP', 'MASTER', { 'vip.add': 1, 'garp.send': 1, 'notify.run': 2 });
     expect(t.attributes).toMatchObject({
@@ -166,8 +172,13 @@ describe('OTLP spans of a live failover', () => {
   });
 
   it('graceful stop of a: a MASTER→STOP with vip.remove, b BACKUP→MASTER on the priority-0 advert', async () => {
-    const b = await start('b', 100, 'b-1', PORT_B);
+    const b = await start('b', 100, undefined, PORT_B);
     await b.waitState('BACKUP');
+    // b's first span (its INIT→BACKUP) tells its default identity: a UUID, and its pid
+    const first = await rx.waitSpans((all) => all.find((s) => s.remote === '192.0.2.12'), 'a span from b');
+    bId = String(first.resource['service.instance.id']);
+    expect(bId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(first.resource['process.pid']).toBe(b.pid);
     const a = agents[0]!;
     expect((await a.stop()).code).toBe(0);
     await b.waitState('MASTER');
@@ -177,7 +188,7 @@ describe('OTLP spans of a live failover', () => {
     expect(stopKids.find((c) => c.name === 'vip.remove')!.attributes).toMatchObject({ 'vrrp.vip.address': '192.0.2.50' });
     expect(stopKids.filter((c) => c.name === 'notify.run').map((c) => c.attributes['notify.event'])).toEqual(['notify']);
 
-    const { t } = await expectTransition('b-1', '192.0.2.12', 'BACKUP', 'MASTER', { 'vip.add': 1, 'garp.send': 1, 'notify.run': 2 });
+    const { t } = await expectTransition(bId, '192.0.2.12', 'BACKUP', 'MASTER', { 'vip.add': 1, 'garp.send': 1, 'notify.run': 2 });
     expect(t.attributes).toMatchObject({ 'vrrp.reason': 'priority_zero_received', 'vrrp.priority.effective': 100, 'vrrp.priority.master': 100 });
     expect(t.traceId).not.toBe(stop.traceId);
   });
@@ -191,7 +202,7 @@ describe('OTLP spans of a live failover', () => {
     // a BACKUP that discards b's lower-priority adverts takes over when its timer expires
     expect(pre.attributes).toMatchObject({ 'vrrp.reason': 'preempt', 'vrrp.priority.effective': 150 });
 
-    const { t, children } = await expectTransition('b-1', '192.0.2.12', 'MASTER', 'BACKUP', { 'vip.remove': 1, 'notify.run': 2 });
+    const { t, children } = await expectTransition(bId, '192.0.2.12', 'MASTER', 'BACKUP', { 'vip.remove': 1, 'notify.run': 2 });
     expect(t.attributes).toMatchObject({
       'vrrp.reason': 'higher_priority_master',
       'vrrp.priority.effective': 100,
@@ -204,6 +215,8 @@ describe('OTLP spans of a live failover', () => {
     // one process start = one service.instance.id; the two runs of a are distinct resources
     const ids = new Set(rx.spans.filter((s) => s.remote === '192.0.2.11').map((s) => s.resource['service.instance.id']));
     expect([...ids].sort()).toEqual(['a-1', 'a-2']);
+    expect(new Set(rx.spans.filter((s) => s.remote === '192.0.2.12').map((s) => s.resource['service.instance.id']))).toEqual(new Set([bId]));
+    expect(pre.resource['process.pid']).toBe(a2.pid);
     expect(rx.requests().refused).toBe(0);
   });
 });

@@ -399,8 +399,9 @@ describe('lexer agrees with keepalived 2.2.7 (keepalived -t)', () => {
     expect(ka.other).toEqual(["braces.conf:2: Extra '}' found", "braces.conf:4: Unexpected '{' - ignoring"]);
     const we = weSee(conf, 'kt');
     // keepalived also hands the stray `}` to the keyword parser ("Unknown keyword '}'");
-    // we drop it. The `{` after `b` opens a block on `b` here (the lexer has no keyword
-    // tables; the model reports a block on a keyword that takes none).
+    // the tree drops it, the line stream (ParseResult.lines, which the model
+    // dispatches) keeps it. The `{` after `b` opens a block on `b` in the tree (the
+    // lexer has no keyword tables; the model's dispatcher reports "Unexpected '{'").
     expect(we.errors).toEqual([
       "braces.conf:2: Extra '}' found",
       "braces.conf:3: There are 1 missing '}'s or extra '{'s - block 'b' opened here is not closed at the end of the configuration",
