@@ -10,14 +10,31 @@
  * 19300-19399 (the LVS suite's loopback range), served by a separate listener process so
  * its CPU is not counted. Prints numbers only; no assertions (speed is not a test).
  *
+ * What is printed for our engine, over the same window:
+ *  - CPU % of the whole process (all threads: JS, GC helpers, kernel time of the syscalls),
+ *    checks/s and failures;
+ *  - event-loop lateness p50/p99/max (perf_hooks monitorEventLoopDelay, 10 ms resolution,
+ *    the timer period subtracted);
+ *  - "own": the lateness left after subtracting the time the main thread spent waiting for a
+ *    CPU (its run-queue wait, /proc/thread-self/schedstat, sampled every 10 ms). On a busy
+ *    machine most of a long stall is other processes holding both CPUs; "own" is what our
+ *    code (JS, GC pauses, syscalls) blocked the loop by itself;
+ *  - run-queue wait of the main thread (ms per second), the largest batch of probes started
+ *    without an I/O poll in between, GC pauses (count / max ms, perf_hooks 'gc' entries);
+ *  - a second, idle Node process measured in the same window: the loop lateness this
+ *    machine imposes right now on a process that does nothing.
+ * Profile the bench process with `node --cpu-prof /tmp/kwt-bench-lvs/bench/lvs-checkers.js`
+ * after building it (bench/lvs-checkers.sh builds it there).
+ *
  * Env: BENCH_SECONDS (measured window, default 20), BENCH_WARMUP (default 4).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { HealthEngine } from '../src/check/engine';
+import { realProbe, type ProbeFn } from '../src/check/probes';
 import { Journal } from '../src/journal/journal';
 import { LvsManager } from '../src/lvs/manager';
 import { realServer, tcpCheck, virtualServer } from '../src/lvs/spec';
@@ -74,16 +91,103 @@ function specs(): VirtualServerSpec[] {
 
 const RESOLUTION_MS = 10;
 
+interface Lateness {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
 interface Result {
   cpuPct: number;
+  userPct: number;
+  sysPct: number;
   checksPerSec: number;
   failures: number;
-  stallMaxMs: number;
-  stallP99Ms: number;
+  late: Lateness;
+  /** lateness minus the main thread's run-queue wait, per 10 ms sample */
+  own: Lateness | null;
+  /** main thread waiting for a CPU, ms per second of wall time */
+  runqMsPerSec: number;
+  /** most probes started without an I/O poll in between */
+  maxBatch: number;
+  gcCount: number;
+  gcMaxMs: number;
   rssMb: number;
 }
 
-async function runOurs(withIpvs: boolean): Promise<Result> {
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** [on-CPU ms, run-queue wait ms] of the calling thread, or null without schedstat. */
+function schedstat(): [number, number] | null {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return [run / 1e6, wait / 1e6];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A 10 ms sampler next to monitorEventLoopDelay: each sample's lateness, and the part of it
+ * not spent waiting in the run queue (the main thread is the one reading its schedstat).
+ */
+function startOwnSampler(): () => { own: Lateness | null; runqMsPerSec: number } {
+  const own: number[] = [];
+  let last = performance.now();
+  let lastS = schedstat();
+  const first = lastS;
+  const t0 = last;
+  const h = setInterval(() => {
+    const now = performance.now();
+    const s = schedstat();
+    if (s && lastS) own.push(Math.max(0, now - last - RESOLUTION_MS - (s[1] - lastS[1])));
+    last = now;
+    lastS = s;
+  }, RESOLUTION_MS);
+  return () => {
+    clearInterval(h);
+    const end = schedstat();
+    const wall = performance.now() - t0;
+    own.sort((a, b) => a - b);
+    return {
+      own: own.length ? { p50: percentile(own, 50), p99: percentile(own, 99), max: own[own.length - 1] } : null,
+      runqMsPerSec: end && first ? ((end[1] - first[1]) / wall) * 1000 : NaN,
+    };
+  };
+}
+
+/** An idle Node process measuring its own loop lateness over the same window. */
+function startIdleProcess(): Promise<{ stop: () => Promise<Lateness> }> {
+  const code = `
+    const { monitorEventLoopDelay } = require('perf_hooks');
+    const h = monitorEventLoopDelay({ resolution: ${RESOLUTION_MS} });
+    h.enable();
+    process.stdout.write('ready\\n');
+    process.stdin.once('data', () => {
+      h.disable();
+      const f = (n) => n / 1e6 - ${RESOLUTION_MS};
+      process.stdout.write(JSON.stringify({ p50: f(h.percentile(50)), p99: f(h.percentile(99)), max: f(h.max) }) + '\\n');
+      process.exit(0);
+    });`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (c) => reject(new Error(`idle process exited ${c}`)));
+    child.stdout!.once('data', () =>
+      resolve({
+        stop: () =>
+          new Promise<Lateness>((res) => {
+            child.stdout!.once('data', (d: Buffer) => res(JSON.parse(d.toString()) as Lateness));
+            child.stdin!.write('stop\n');
+          }),
+      }),
+    );
+  });
+}
+
+async function runOurs(withIpvs: boolean): Promise<{ ours: Result; idle: Lateness }> {
   const journal = new Journal();
   let checks = 0;
   let failures = 0;
@@ -92,38 +196,73 @@ async function runOurs(withIpvs: boolean): Promise<Result> {
     checks++;
     if (e.result !== 'success') failures++;
   });
+  // probes started before the next check phase = one batch without an I/O poll between
+  let batch = 0;
+  let maxBatch = 0;
+  let resetQueued = false;
+  const resetBatch = () => {
+    resetQueued = false;
+    if (batch > maxBatch) maxBatch = batch;
+    batch = 0;
+  };
+  const probe: ProbeFn = (spec, signal) => {
+    batch++;
+    if (!resetQueued) {
+      resetQueued = true;
+      setImmediate(resetBatch);
+    }
+    return realProbe(spec, signal);
+  };
   let stop: () => Promise<void>;
   if (withIpvs) {
-    const m = await LvsManager.start(specs(), { journal, statsIntervalMs: 5000 });
+    const m = await LvsManager.start(specs(), { journal, statsIntervalMs: 5000, engine: { probe } });
     stop = () => m.stop();
   } else {
-    const engine = new HealthEngine({ journal });
+    const engine = new HealthEngine({ journal, probe });
     engine.load(specs());
     engine.start();
     stop = async () => engine.stop();
   }
   await sleep(WARMUP * 1000);
+  const idleProc = await startIdleProcess();
+  const gcs: number[] = [];
+  const gcObs = new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) gcs.push(e.duration);
+  });
+  gcObs.observe({ entryTypes: ['gc'] });
   const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   h.enable();
+  const stopOwn = startOwnSampler();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   checks = 0;
   failures = 0;
+  maxBatch = 0;
   await sleep(SECONDS * 1000);
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
+  const own = stopOwn();
   h.disable();
-  const r: Result = {
+  gcObs.disconnect();
+  const idle = await idleProc.stop();
+  // the histogram holds whole timer periods: subtract the period to get the lateness
+  const lat = (ns: number) => ns / 1e6 - RESOLUTION_MS;
+  const ours: Result = {
     cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    userPct: (cpu.user / 1000 / wall) * 100,
+    sysPct: (cpu.system / 1000 / wall) * 100,
     checksPerSec: checks / (wall / 1000),
     failures,
-    // the histogram holds whole timer periods: subtract the period to get the lateness
-    stallMaxMs: h.max / 1e6 - RESOLUTION_MS,
-    stallP99Ms: h.percentile(99) / 1e6 - RESOLUTION_MS,
+    late: { p50: lat(h.percentile(50)), p99: lat(h.percentile(99)), max: lat(h.max) },
+    own: own.own,
+    runqMsPerSec: own.runqMsPerSec,
+    maxBatch,
+    gcCount: gcs.length,
+    gcMaxMs: gcs.length ? Math.max(...gcs) : 0,
     rssMb: process.memoryUsage().rss / 2 ** 20,
   };
   await stop();
-  return r;
+  return { ours, idle };
 }
 
 function procTicks(pid: number): number {
@@ -161,7 +300,7 @@ function keepalivedConf(): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function runKeepalived(): Promise<Result | string> {
+async function runKeepalived(): Promise<{ cpuPct: number; checksPerSec: number; rssMb: number } | string> {
   const bin = ['/usr/sbin/keepalived', '/usr/local/sbin/keepalived'].find((p) => existsSync(p));
   if (!bin) return 'keepalived is not installed';
   const dir = mkdtempSync(join(tmpdir(), 'kwt-bench-ka-'));
@@ -203,7 +342,7 @@ async function runKeepalived(): Promise<Result | string> {
         return `keepalived process ${p} exited during the measurement: ${log.trim().split('\n').slice(-2).join(' | ')}`;
       }
     }
-    return { cpuPct: ((ticks / CLK_TCK) * 1000 * 100) / wall, checksPerSec: (a1 - a0) / (wall / 1000), failures: NaN, stallMaxMs: NaN, stallP99Ms: NaN, rssMb: rss };
+    return { cpuPct: ((ticks / CLK_TCK) * 1000 * 100) / wall, checksPerSec: (a1 - a0) / (wall / 1000), rssMb: rss };
   } finally {
     ka.kill('SIGTERM');
     await new Promise((r) => (exited ? r(null) : ka.once('exit', r)));
@@ -219,22 +358,25 @@ async function main(): Promise<void> {
   const ipvs = existsSync('/proc/net/ip_vs');
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
   console.log(`lvs-checkers: ${NVS * NPORTS} TCP_CHECKs, delay_loop 1 s, ${SECONDS} s window after ${WARMUP} s warm-up; kernel ${kernel}${ipvs ? ' (IPVS)' : ' (no IPVS)'}; node ${process.version}`);
-  // what this machine does to an idle event loop right now (other load, scheduler noise)
-  const idle = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-  idle.enable();
-  await sleep(3000);
-  idle.disable();
-  console.log(`idle event loop on this machine: lateness p99 ${fmt(idle.percentile(99) / 1e6 - RESOLUTION_MS)} ms, max ${fmt(idle.max / 1e6 - RESOLUTION_MS)} ms`);
+  console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
   const listeners = await startListeners();
   listenerProc = listeners;
   try {
-    const ours = await runOurs(ipvs);
+    const { ours, idle } = await runOurs(ipvs);
     const ka = await runKeepalived();
+    const l = (x: Lateness | null) => (x ? `${fmt(x.p50).padStart(5)} ${fmt(x.p99).padStart(5)} ${fmt(x.max).padStart(6)}` : `${'-'.padStart(5)} ${'-'.padStart(5)} ${'-'.padStart(6)}`);
     console.log('');
-    console.log('                       CPU%   checks/s  failures  loop lateness max ms  p99 ms  RSS MB');
-    console.log(`keepwatch${ipvs ? ' (+IPVS)' : '        '}     ${fmt(ours.cpuPct).padStart(6)} ${fmt(ours.checksPerSec, 0).padStart(10)} ${String(ours.failures).padStart(9)} ${fmt(ours.stallMaxMs).padStart(21)} ${fmt(ours.stallP99Ms).padStart(7)} ${fmt(ours.rssMb, 0).padStart(7)}`);
-    if (typeof ka === 'string') console.log(`keepalived -C          ${ka}`);
-    else console.log(`keepalived -C          ${fmt(ka.cpuPct).padStart(6)} ${fmt(ka.checksPerSec, 0).padStart(10)} ${'-'.padStart(9)} ${'-'.padStart(21)} ${'-'.padStart(7)} ${fmt(ka.rssMb, 0).padStart(7)}`);
+    console.log('                            CPU% (usr/sys)  checks/s  fail | loop lateness ms   | own (- run-queue wait) ms');
+    console.log('                                                           |   p50   p99    max |   p50   p99    max');
+    console.log(`keepwatch${ipvs ? ' (+IPVS)' : '        '}           ${fmt(ours.cpuPct).padStart(5)} (${fmt(ours.userPct)}/${fmt(ours.sysPct)}) ${fmt(ours.checksPerSec, 0).padStart(9)} ${String(ours.failures).padStart(5)} | ${l(ours.late)} | ${l(ours.own)}`);
+    console.log(`idle node, same window     ${'-'.padStart(5)}              ${'-'.padStart(9)} ${'-'.padStart(5)} | ${l(idle)} |`);
+    if (typeof ka === 'string') console.log(`keepalived -C              ${ka}`);
+    else console.log(`keepalived -C              ${fmt(ka.cpuPct).padStart(5)}            ${fmt(ka.checksPerSec, 0).padStart(9)} ${'-'.padStart(5)} |   (RSS ${fmt(ka.rssMb, 0)} MB)`);
+    console.log('');
+    console.log(
+      `keepwatch details: main thread run-queue wait ${fmt(ours.runqMsPerSec)} ms/s; largest probe batch without an I/O poll between: ${ours.maxBatch}; ` +
+        `GC pauses ${ours.gcCount} (max ${fmt(ours.gcMaxMs)} ms); RSS ${fmt(ours.rssMb, 0)} MB; load average ${loadavg()[0].toFixed(2)} at end`,
+    );
   } finally {
     listeners.kill('SIGKILL');
   }

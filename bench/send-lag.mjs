@@ -3,7 +3,13 @@
 // metrics + tracing on. Prints numbers; asserts nothing (targets: p99 ≤ 2 ms, RSS ≤ 80 MB).
 //
 //   cd /work/main && npx tsc -p . && node bench/send-lag.mjs      (root: it builds namespaces)
-//   env: CLIENTS (50), LOAD_S (30), IDLE_S (10)
+//   env: CLIENTS (50), LOAD_S (30), IDLE_S (10), LOAD_NICE (19: the scrapers' nice value);
+//        diagnosis only: AGENT_NODE_ARGS ("--trace-gc"), AGENT_STDOUT (file for the agent's
+//        stdout), AGENT_MAIN (another build's dist/main.js, to compare versions)
+//
+// Also printed: the agent's GC pauses (nodejs_gc_duration_seconds) and how long its main
+// thread waited for a CPU (/proc/PID/schedstat) — on a shared 2-core box most of the tail
+// is CPU starvation, not keepwatch.
 //
 // Topology (documentation addresses, namespaces kwtcb*, loopback ports 19840-19841):
 //   kwtcba  192.0.2.11   keepwatch, VI_1 VRRPv3 100 ms adverts, priority 150 → MASTER,
@@ -20,7 +26,7 @@
 //              from the previous deadline (no drift), so advert k is due at T0 + k·100 ms;
 //              lag_k = t_k − (T0 + k·100 ms) with T0 chosen so that the earliest advert
 //              has lag 0 (includes the kernel path, not only the event loop).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
