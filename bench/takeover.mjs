@@ -281,7 +281,13 @@ if (!KW_DIST) {
   if (fs.existsSync(path.join(ROOT, 'native'))) fs.symlinkSync(path.join(ROOT, 'native'), path.join(snap, 'native'));
   KW_DIST = path.join(snap, 'dist');
 }
-execFileSync(process.execPath, [path.join(KW_DIST, 'main.js'), '--version'], { stdio: 'ignore', timeout: 30_000 });
+try {
+  execFileSync(process.execPath, [path.join(KW_DIST, 'main.js'), '--version'], { stdio: 'ignore', timeout: 30_000 });
+} catch (e) {
+  fs.rmSync(base, { recursive: true, force: true });
+  console.error(`keepwatch build in ${KW_DIST} does not start: ${e.message}`);
+  process.exit(1);
+}
 const lab = makeLab('ib', [
   { name: 'h1', v4: [`${H1}/24`] },
   { name: 'h2', v4: [`${H2}/24`] },

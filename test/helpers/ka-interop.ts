@@ -132,7 +132,7 @@ export function startKa(ns: Netns, config: string, id: string): KaNode {
     mark: () => lines().length,
     running,
     waitLog: (re, since = 0, timeoutMs = 20_000) =>
-      waitFor(() => lines().slice(since).find((l) => re.test(l)), `keepalived log ${re} in ${ns.name}`, timeoutMs, 20).catch((e: Error) => {
+      waitFor(() => lines().slice(since).find((l) => re.test(l)) ?? '', `keepalived log ${re} in ${ns.name}`, timeoutMs, 20).catch((e: Error) => {
         throw new Error(`${e.message}\n--- keepalived ${ns.name} log tail ---\n${lines().slice(-25).join('\n')}`);
       }),
     async stop() {

@@ -128,7 +128,9 @@ async function cycle(p: Pair, high: NodeName): Promise<void> {
     // high = the three preemptions
     expect(iv.filter((i) => i.node === low).length, detail).toBe(3);
     expect(iv.filter((i) => i.node === high).length, detail).toBe(3);
-    expect(watch.maxOverlap(end), detail).toBeLessThanOrEqual(advMs + MARGIN_MS);
+    const worst = watch.maxOverlap(end);
+    if (process.env.KW_INTEROP_VERBOSE) console.log(`${detail}\nlongest two-MASTER overlap: ${worst.toFixed(2)} ms`);
+    expect(worst, detail).toBeLessThanOrEqual(advMs + MARGIN_MS);
 
     // the counters both implementations keep for the node that lived through it all
     if (low === 'w') {
@@ -180,8 +182,9 @@ describe('interval accounting used below (pure)', () => {
   });
 });
 
-describe('keepwatch ⇄ keepalived 2.2.7: failover both ways, preemption, never two masters', () => {
-  VARIANTS.forEach((v, vi) => {
+function cycleTests(variants: Variant[]): void {
+  for (const v of variants) {
+    const vi = VARIANTS.indexOf(v);
     for (const high of ['w', 'k'] as const) {
       it(`${v.name}: ${LABEL[high]} preferred, ${LABEL[high === 'k' ? 'w' : 'k']} backup`, async () => {
         const p = makePair(`i${vi}${high}`, v);
@@ -194,10 +197,21 @@ describe('keepwatch ⇄ keepalived 2.2.7: failover both ways, preemption, never 
         }
       });
     }
-  });
+  }
+}
+
+// v2 runs at whole-second adverts: its cycles mostly wait, so they share the wall clock
+// (separate labs; one advert interval of 1 s leaves room for a busy machine)
+describe.concurrent('keepwatch ⇄ keepalived 2.2.7, VRRPv2 at 1 s: failover both ways, preemption, never two masters', () => {
+  cycleTests(VARIANTS.filter((v) => v.version === 2));
 });
 
-describe('keepwatch ⇄ keepalived 2.2.7: v2 authentication PASS', () => {
+// v3 at 100 ms: one lab at a time, so that timing is the daemons', not the machine's
+describe('keepwatch ⇄ keepalived 2.2.7, VRRPv3 at 100 ms: failover both ways, preemption, never two masters', () => {
+  cycleTests(VARIANTS.filter((v) => v.version === 3));
+});
+
+describe.concurrent('keepwatch ⇄ keepalived 2.2.7: v2 authentication PASS', () => {
   const v: Variant = { name: 'v2 PASS', version: 2, advert: 1, family: 'ipv4', unicast: false, authPass: 'secret' };
 
   it('matching passwords: adverts accepted both ways (preemption, priority 0 takeover)', async () => {
