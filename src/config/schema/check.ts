@@ -6,12 +6,12 @@
  * link_vsg_to_vs and check/check_data.c validate_check_config.
  */
 import type { Forwarding, LvsScheduler } from '../model';
-import { ConfErr, lastOf } from './diag';
+import { ConfErr } from './diag';
 import { kw, root, StrVec, type Kw } from './engine';
 import { checkTrueFalse, readInt, readTimerUs, readUnsigned, strtoul, UINT_MAX, UINT32_MAX } from './cnum';
 import { inetAton, inetStosockaddr, isLinkLocal6, formatIp, type IpAddr } from './inet';
 import { checkNotifyScriptSecure, checkScriptSecure, notifyScriptInit, splitQuotedEscaped, SC_EXECUTABLE, SC_INHIBIT, SC_INSECURE, SC_ISSCRIPT, SC_NOTFOUND, SC_SYSTEM } from './scripts';
-import { rawLine, type CheckerDraft, type ConnDraft, type Ctx, type RsDraft, type VsDraft, type VsgDraft } from './ctx';
+import { orphanOf, rawLine, type CheckerDraft, type ConnDraft, type Ctx, type RsDraft, type VsDraft, type VsgDraft } from './ctx';
 
 const TIMER_HZ = 1000000;
 const LVS_MAX_TIMEOUT = 86400 * 31;
@@ -26,8 +26,39 @@ export function checkKeywords(ctx: Ctx, active: boolean): Kw[] {
   const err = (m: string): void => rep.error(ConfErr.GENERAL_ERROR, m);
   /** keepalived's global checkers_queue (CHECKER_GET_CURRENT is its tail) */
   const queue: CheckerDraft[] = [];
-  const lastVs = (): VsDraft => lastOf(C.vss, 'virtual_server');
-  const lastRs = (): RsDraft => lastOf(lastVs().rs, 'real_server');
+  // A refused virtual_server / real_server without '{' leaves its lines to
+  // be read with no current object (see Ctx.orphan).
+  let orphanVs: VsDraft | undefined;
+  const orphanRs = new WeakMap<VsDraft, RsDraft>();
+  const lastVs = (): VsDraft => C.vss[C.vss.length - 1] ?? (orphanVs ??= orphanOf(ctx, 'virtual_server', newVs()));
+  const lastRs = (): RsDraft => {
+    const vs = lastVs();
+    const rs = vs.rs[vs.rs.length - 1];
+    if (rs) return rs;
+    let o = orphanRs.get(vs);
+    if (!o) {
+      o = orphanOf(ctx, 'real_server', { file: rep.pos.file, line: rep.pos.line, addr: { family: 'inet', bytes: new Uint8Array(4), text: '0.0.0.0' }, port: 0, fwd: vs.fwd, checkers: [], trackedBfds: [] });
+      orphanRs.set(vs, o);
+    }
+    return o;
+  };
+  const newVs = (): VsDraft => ({
+    file: rep.pos.file,
+    line: rep.pos.line,
+    port: 0,
+    persistenceTimeoutS: 0,
+    flags: [],
+    connectTimeoutUs: 5 * TIMER_HZ,
+    delayLoopUs: 60 * TIMER_HZ,
+    inhibit: false,
+    alpha: false,
+    omega: false,
+    quorum: 1,
+    hysteresis: 0,
+    haSuspend: false,
+    weight: 1,
+    rs: [],
+  });
   // keepalived uses the tail of its checkers queue; after a checker was
   // dropped mid-block that is another (or no) checker — never crash on it
   const orphan = (): CheckerDraft => ({ type: 'TCP_CHECK', file: '', line: 0, co: {}, logAllFailures: false, defaultRetry: 0, defaultDelayBeforeRetryUs: 0, removed: true, http: { urls: [], httpProtocol: '1.0', enableSni: false, fastRecovery: false }, smtp: { hosts: [] }, dns: { type: 'SOA' }, udp: { requireReply: false, minLen: 0, maxLen: 255 } });
@@ -35,7 +66,7 @@ export function checkKeywords(ctx: Ctx, active: boolean): Kw[] {
   const co = (): ConnDraft => (cur().co ??= {});
   (ctx as Ctx & { checkersQueue?: CheckerDraft[] }).checkersQueue = queue;
 
-  const fmtVs = (vs: VsDraft): string => (vs.vsgname ? `[${vs.vsgname}]:${vs.port}` : vs.fwmark !== undefined ? `FWM ${vs.fwmark}` : `[${vs.addr?.text}]:${vs.protocol?.toLowerCase() ?? 'none'}:${vs.port}`);
+  const fmtVs = (vs: VsDraft): string => (vs.vsgname ? `[${vs.vsgname}]:${vs.port}` : vs.fwmark ? `FWM ${vs.fwmark}` : `[${vs.addr?.text ?? '(none)'}]:${vs.protocol?.toLowerCase() ?? 'none'}:${vs.port}`);
 
   const queueChecker = (type: CheckerDraft['type'], withCo: boolean): CheckerDraft => {
     const rs = lastRs();
@@ -946,23 +977,7 @@ export function checkKeywords(ctx: Ctx, active: boolean): Kw[] {
       if (!sv) return;
       const p1 = sv.slot(1);
       const p2 = sv.size >= 3 ? sv.slot(2) : null;
-      const vs: VsDraft = {
-        file: rep.pos.file,
-        line: rep.pos.line,
-        port: 0,
-        persistenceTimeoutS: 0,
-        flags: [],
-        connectTimeoutUs: 5 * TIMER_HZ,
-        delayLoopUs: 60 * TIMER_HZ,
-        inhibit: false,
-        alpha: false,
-        omega: false,
-        quorum: 1,
-        hysteresis: 0,
-        haSuspend: false,
-        weight: 1,
-        rs: [],
-      };
+      const vs = newVs();
       if (p1 === 'group') vs.vsgname = p2 ?? '';
       else if (p1 === 'fwmark') {
         const v = readUnsigned(rep, p2 ?? '', 0, UINT32_MAX);
@@ -971,6 +986,10 @@ export function checkKeywords(ctx: Ctx, active: boolean): Kw[] {
           ctx.d.skipBlock(true);
           return;
         }
+        // keepalived 2.2.7 tests vs->vfwmark for truth everywhere after this:
+        // `fwmark 0` is an address service with no address (verified: -t
+        // says "no protocol set" and "zero port only valid for persistent
+        // services", exit 5)
         vs.fwmark = v;
       } else {
         const portStr = p2 && /[^0]/.test(p2) ? p2 : null;
@@ -1166,7 +1185,7 @@ export function validateCheckConfig(ctx: Ctx): void {
   const C = ctx.check;
   const queue = (ctx as Ctx & { checkersQueue?: CheckerDraft[] }).checkersQueue ?? [];
   const fmtVs = (vs: VsDraft): string =>
-    vs.vsgname ? `[${vs.vsgname}]:${vs.port}` : vs.fwmark !== undefined ? `FWM ${vs.fwmark}` : `[${vs.addr?.text}]:${(vs.protocol ?? 'none').toLowerCase()}:${vs.port}`;
+    vs.vsgname ? `[${vs.vsgname}]:${vs.port}` : vs.fwmark ? `FWM ${vs.fwmark}` : `[${vs.addr?.text ?? '(none)'}]:${(vs.protocol ?? 'none').toLowerCase()}:${vs.port}`;
 
   // link_vsg_to_vs(): problems are only logged, and the VS dropped
   for (const vs of [...C.vss]) {
@@ -1213,11 +1232,11 @@ export function validateCheckConfig(ctx: Ctx): void {
     }
     const vsgFwmarks = !!vs.vsg?.entries.some((e) => e.kind === 'fwmark');
     const vsgAddrs = !!vs.vsg?.entries.some((e) => e.kind !== 'fwmark');
-    if (vs.haSuspend && (vs.fwmark !== undefined || vsgFwmarks)) {
+    if (vs.haSuspend && (!!vs.fwmark || vsgFwmarks)) {
       err(`Virtual server ${fmtVs(vs)}: cannot use ha_suspend with fwmarks - clearing ha_suspend`);
       vs.haSuspend = false;
     }
-    if ((vs.vsg && vsgAddrs) || (!vs.vsg && vs.fwmark === undefined)) {
+    if ((vs.vsg && vsgAddrs) || (!vs.vsg && !vs.fwmark)) {
       if (!vs.protocol) {
         err(`Virtual server ${fmtVs(vs)}: no protocol set - defaulting to UDP`);
         vs.protocol = 'UDP';
@@ -1226,7 +1245,7 @@ export function validateCheckConfig(ctx: Ctx): void {
         err(`Virtual server ${fmtVs(vs)}: one packet scheduling requires UDP - resetting`);
         vs.flags = vs.flags.filter((f) => f !== 'ops');
       }
-      if (!vs.persistenceTimeoutS && !vs.vsg && vs.fwmark === undefined && !vs.port) {
+      if (!vs.persistenceTimeoutS && !vs.vsg && !vs.fwmark && !vs.port) {
         err(`Virtual server ${fmtVs(vs)}: zero port only valid for persistent services - setting`);
         vs.persistenceTimeoutS = 360;
       }
@@ -1237,7 +1256,7 @@ export function validateCheckConfig(ctx: Ctx): void {
         vs.persistenceTimeoutS = 360;
       }
     }
-    if (vs.protocol && ((vs.vsg && !vsgAddrs && vsgFwmarks) || (!vs.vsg && vs.fwmark !== undefined))) {
+    if (vs.protocol && ((vs.vsg && !vsgAddrs && vsgFwmarks) || (!vs.vsg && !!vs.fwmark))) {
       err(`Warning: Virtual server ${fmtVs(vs)}: protocol specified for fwmark - protocol will be ignored`);
       vs.protocol = undefined;
     }
@@ -1314,10 +1333,10 @@ export function validateCheckConfig(ctx: Ctx): void {
     } else {
       for (const rs of vs.rs) {
         if (rs.fwd!.method === 'NAT') {
-          if (vs.fwmark === undefined && !rs.port) rs.port = vs.port;
+          if (!vs.fwmark && !rs.port) rs.port = vs.port;
           continue;
         }
-        if (vs.fwmark !== undefined) {
+        if (vs.fwmark) {
           if (rs.port) {
             err(`WARNING - fwmark virtual server ${fmtVs(vs)}, real server [${rs.addr.text}]:${rs.port} has port specified - clearing`);
             rs.port = 0;
@@ -1329,7 +1348,7 @@ export function validateCheckConfig(ctx: Ctx): void {
         }
       }
       if (vs.ssvr && vs.ssvr.fwd!.method !== 'NAT') {
-        if (vs.fwmark !== undefined) {
+        if (vs.fwmark) {
           if (vs.ssvr.port) {
             err(`WARNING - virtual server ${fmtVs(vs)}, sorry server has port specified - clearing`);
             vs.ssvr.port = 0;

@@ -350,6 +350,22 @@ export interface Ctx {
   haveVrrpConfig: boolean;
   haveCheckerConfig: boolean;
   haveBfdConfig: boolean;
+  /**
+   * The first keyword line that was read as part of a block whose object was
+   * never created — a block keyword refused (`vrrp_instance` without a name,
+   * a virtual_server with a bad address, ...) and no '{' after it, so its
+   * lines are dispatched anyway. keepalived 2.2.7 then works on
+   * list_last_entry() of an empty list, an invalid pointer: `-t` may crash or
+   * carry on. We carry on with a throw-away object (so later errors, such as
+   * a missing parameter, are found as keepalived finds them) and refuse.
+   */
+  orphan?: { what: string; word: string; file: string; line: number };
+}
+
+/** The throw-away object for a block with no object (see Ctx.orphan); records the first use. */
+export function orphanOf<T>(ctx: Ctx, what: string, draft: T): T {
+  ctx.orphan ??= { what, word: ctx.d.current?.tokens[0] ?? '', file: ctx.rep.pos.file, line: ctx.rep.pos.line };
+  return draft;
 }
 
 /** The line currently dispatched, as keepalived's raw-line reparse sees it. */

@@ -56,36 +56,6 @@ export class MissingParameterExit extends Error {
   }
 }
 
-/**
- * Thrown (and caught inside the loader only) where a keyword handler needs
- * "the current block" and there is none: keepalived 2.2.7 takes the last
- * entry of an empty list there (list_last_entry()) and works on garbage —
- * `keepalived -t` then usually dies with SIGSEGV. Reached when a block
- * keyword was refused (`vrrp_instance` without a name, ...) but its block
- * was still read because no '{' followed it.
- */
-export class NoCurrentBlock extends Error {
-  constructor(readonly what: string) {
-    super(`no current ${what}`);
-  }
-}
-
-/**
- * The last element of `list` (keepalived's list_last_entry()). Of an empty
- * list keepalived gets an invalid pointer, which does no harm until a field
- * is used — a handler may first fail on a missing parameter (exit 2), as
- * keepalived does — so this returns a stand-in that throws NoCurrentBlock on
- * first use.
- */
-export function lastOf<T extends object>(list: readonly T[], what: string): T {
-  const v = list[list.length - 1];
-  if (v !== undefined) return v;
-  const fail = (): never => {
-    throw new NoCurrentBlock(what);
-  };
-  return new Proxy({} as T, { get: fail, set: fail, has: fail, deleteProperty: fail, ownKeys: fail, defineProperty: fail, getOwnPropertyDescriptor: fail });
-}
-
 /** Classes keepalived cannot run with (core/main.c config_test_exit → 4). */
 const FATAL_CLASSES = new Set([ConfErr.FILE_NOT_FOUND, ConfErr.BAD_IF, ConfErr.FATAL]);
 

@@ -20,7 +20,7 @@ import type {
   VrrpInstance,
   VrrpScript,
 } from '../model';
-import { ConfErr, MissingParameterExit, NoCurrentBlock, Reporter, type ConfigDiagnostic, type ExitCode } from './diag';
+import { ConfErr, MissingParameterExit, Reporter, type ConfigDiagnostic, type ExitCode } from './diag';
 import { Dispatcher, flatten, type Kw } from './engine';
 import { globalKeywords } from './global';
 import { vrrpKeywords } from './vrrp';
@@ -158,18 +158,18 @@ export function buildConfig(nodes: ConfNode[], opts: BuildOptions = {}): BuildRe
     }
   } catch (e) {
     if (e instanceof MissingParameterExit) return { config: null, diagnostics: rep.diagnostics, exitCode: 2 };
-    if (e instanceof NoCurrentBlock) {
-      const word = ctx.d?.current?.tokens[0] ?? '';
-      rep.refuse(
-        ConfErr.FATAL,
-        `'${word}' is read as part of a ${e.what} but no ${e.what} was created (keepalived 2.2.7 works on an invalid pointer here and usually crashes)`,
-        rep.pos,
-      );
-      return { config: null, diagnostics: rep.diagnostics, exitCode: rep.exitCode() };
-    }
     // A bug of ours must not take the daemon down: report it and refuse.
     rep.refuse(ConfErr.FATAL, `internal error while checking the configuration: ${e instanceof Error ? e.message : String(e)}`, rep.pos);
     return { config: null, diagnostics: rep.diagnostics, exitCode: 1 };
+  }
+  if (ctx.orphan) {
+    const o = ctx.orphan;
+    rep.refuse(
+      ConfErr.FATAL,
+      `'${o.word}' is read as part of a ${o.what} but no ${o.what} was created (keepalived 2.2.7 works on an invalid pointer here and may crash)`,
+      o,
+    );
+    ok = false;
   }
   const exitCode = rep.exitCode();
   if (!ok || rep.hasFatal()) return { config: null, diagnostics: rep.diagnostics, exitCode };

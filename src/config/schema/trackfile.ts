@@ -13,6 +13,12 @@ export function trackFileKeywords(ctx: Ctx, active: boolean, list: () => TrackFi
   const { rep } = ctx;
   const err = (m: string): void => rep.error(ConfErr.GENERAL_ERROR, m);
   let cur: TrackFile | null = null;
+  /**
+   * keepalived keeps file_path as a pointer: `file ""` sets it (to an empty
+   * string) and the block is accepted (verified: -t exits 0), so "set" is
+   * not the same as "non-empty" here.
+   */
+  const pathSet = new WeakSet<TrackFile>();
 
   const start = (sv: StrVec | null, deprecated: boolean): void => {
     if (!sv) return;
@@ -23,8 +29,9 @@ export function trackFileKeywords(ctx: Ctx, active: boolean, list: () => TrackFi
     kw('file', (sv) => {
       if (sv!.size < 2) return err('track file file name missing');
       if (!cur) return;
-      if (cur.path) return err(`File already set for track file ${cur.name} - ignoring ${sv!.slot(1)}`);
+      if (pathSet.has(cur)) return err(`File already set for track file ${cur.name} - ignoring ${sv!.slot(1)}`);
       cur.path = sv!.slot(1);
+      pathSet.add(cur);
     }),
     kw('weight', (sv) => {
       if (sv!.size < 2) return err(`No weight specified for track file ${cur?.name} - ignoring`);
@@ -62,7 +69,7 @@ export function trackFileKeywords(ctx: Ctx, active: boolean, list: () => TrackFi
     if (!cur) return;
     const tf = cur;
     cur = null;
-    if (!tf.path) {
+    if (!pathSet.has(tf)) {
       err(`No file set for track_file ${tf.name} - ignoring`);
       return;
     }

@@ -7,7 +7,7 @@
  * up when the keyword is read, so, as in keepalived, an object must be
  * defined BEFORE the instance that tracks it.
  */
-import { ConfErr, lastOf } from './diag';
+import { ConfErr } from './diag';
 import { kw, root, type Kw, type StrVec } from './engine';
 import { checkTrueFalse, readDecimal, readInt, readTimerUs, readUnsigned, UINT_MAX } from './cnum';
 import { inetStosockaddr, isLinkLocal6, isMcLinkLocal6, isMulticast, parseIpaddress, type IpAddr } from './inet';
@@ -15,7 +15,7 @@ import { notifyScriptInit, splitQuotedEscaped } from './scripts';
 import { allocIpaddress, allocRoute, allocRule } from './ipaddr';
 import { allocTrackFileRef } from './trackfile';
 import { ARPHRD_LOOPBACK, type HostInterface } from './host';
-import { ifGetDynamic, ifGet, rawLine, type Ctx, type SyncGroupDraft, type TrackRefDraft, type VrrpDraft, type VrrpScriptDraft, type TrackProcessDraft } from './ctx';
+import { ifGetDynamic, ifGet, orphanOf, rawLine, type Ctx, type SyncGroupDraft, type TrackRefDraft, type VrrpDraft, type VrrpScriptDraft, type TrackProcessDraft } from './ctx';
 
 const TIMER_HZ = 1000000;
 const TIMER_MAX_SEC = 1000;
@@ -24,10 +24,32 @@ export function vrrpKeywords(ctx: Ctx, active: boolean): Kw[] {
   const { rep, g } = ctx;
   const V = ctx.vrrp;
   const err = (m: string): void => rep.error(ConfErr.GENERAL_ERROR, m);
-  const lastVrrp = (): VrrpDraft => lastOf(V.instances, 'vrrp_instance');
-  const lastSg = (): SyncGroupDraft => lastOf(V.syncGroups, 'vrrp_sync_group');
-  const lastScript = (): VrrpScriptDraft => lastOf(V.scripts, 'vrrp_script');
-  const lastProc = (): TrackProcessDraft => lastOf(V.trackProcesses, 'vrrp_track_process');
+  // A refused vrrp_instance / vrrp_sync_group without '{' leaves its lines to
+  // be read with no current object (see Ctx.orphan). vrrp_script and
+  // vrrp_track_process always create theirs.
+  let orphanVrrp: VrrpDraft | undefined;
+  let orphanSg: SyncGroupDraft | undefined;
+  const lastVrrp = (): VrrpDraft => V.instances[V.instances.length - 1] ?? (orphanVrrp ??= orphanOf(ctx, 'vrrp_instance', newInstance('')));
+  const lastSg = (): SyncGroupDraft => V.syncGroups[V.syncGroups.length - 1] ?? (orphanSg ??= orphanOf(ctx, 'vrrp_sync_group', newSyncGroup('')));
+  const lastScript = (): VrrpScriptDraft => V.scripts[V.scripts.length - 1];
+  const lastProc = (): TrackProcessDraft => V.trackProcesses[V.trackProcesses.length - 1];
+  const newSyncGroup = (name: string): SyncGroupDraft => ({
+    name,
+    file: rep.pos.file,
+    line: rep.pos.line,
+    iname: null,
+    members: [],
+    trackIfs: [],
+    trackScripts: [],
+    trackFiles: [],
+    trackProcesses: [],
+    trackBfds: [],
+    notify: {},
+    smtpAlert: -1,
+    trackingWeight: false,
+    notifyPriorityChanges: -1,
+    state: 'INIT',
+  });
 
   // ------------------------------------------------------------ track refs
   /** alloc_track_if() */
@@ -202,23 +224,7 @@ export function vrrpKeywords(ctx: Ctx, active: boolean): Kw[] {
         ctx.d.skipBlock(true);
         return;
       }
-      V.syncGroups.push({
-        name,
-        file: rep.pos.file,
-        line: rep.pos.line,
-        iname: null,
-        members: [],
-        trackIfs: [],
-        trackScripts: [],
-        trackFiles: [],
-        trackProcesses: [],
-        trackBfds: [],
-        notify: {},
-        smtpAlert: -1,
-        trackingWeight: false,
-        notifyPriorityChanges: -1,
-        state: 'INIT',
-      });
+      V.syncGroups.push(newSyncGroup(name));
     },
     [
       kw('group', (sv) => {
