@@ -19,14 +19,19 @@
  *    CPU (its run-queue wait, /proc/thread-self/schedstat, sampled every 10 ms). On a busy
  *    machine most of a long stall is other processes holding both CPUs; "own" is what our
  *    code (JS, GC pauses, syscalls) blocked the loop by itself;
- *  - run-queue wait of the main thread (ms per second), the largest batch of probes started
- *    without an I/O poll in between, GC pauses (count / max ms, perf_hooks 'gc' entries);
+ *  - run-queue wait of the main thread (ms per second), the most probes started between two
+ *    check phases (setImmediate) - one batch of timers firing at once, an upper bound of
+ *    what ran without an I/O poll in between, GC pauses (count / max ms, perf_hooks 'gc' entries);
  *  - a second, idle Node process measured in the same window: the loop lateness this
  *    machine imposes right now on a process that does nothing.
  * Profile the bench process with `node --cpu-prof /tmp/kwt-bench-lvs/bench/lvs-checkers.js`
  * after building it (bench/lvs-checkers.sh builds it there).
  *
- * Env: BENCH_SECONDS (measured window, default 20), BENCH_WARMUP (default 4).
+ * Env: BENCH_SECONDS (measured window, default 20), BENCH_WARMUP (seconds between start and
+ * the window, default 4), BENCH_CHECKER_WARMUP (the checkers' `warmup` in seconds; default
+ * unset = delay_loop, keepalived's default). `BENCH_WARMUP=0 BENCH_CHECKER_WARMUP=0` puts
+ * the start-up burst in the window: every checker is first due at the same instant
+ * (keepalived BOOTSTRAP_DELAY), the worst case for one event loop.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +47,7 @@ import type { VirtualServerSpec } from '../src/lvs/types';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 4);
+const CHECKER_WARMUP = process.env.BENCH_CHECKER_WARMUP === undefined ? undefined : Number(process.env.BENCH_CHECKER_WARMUP);
 const PORT0 = 19300;
 const NPORTS = 100;
 const NVS = 10;
@@ -82,7 +88,8 @@ function specs(): VirtualServerSpec[] {
     for (let p = 0; p < NPORTS; p++) {
       const port = PORT0 + p;
       // keepalived defaults apart from delay_loop 1 (so warmup = 1 s) and connect_timeout 1
-      rss.push(realServer('127.0.0.1', port, { checkers: [tcpCheck({ address: '127.0.0.1', port }, { delayLoopMs: 1000, connectTimeoutMs: 1000 })] }));
+      const timing = { delayLoopMs: 1000, connectTimeoutMs: 1000, ...(CHECKER_WARMUP !== undefined ? { warmupMs: CHECKER_WARMUP * 1000 } : {}) };
+      rss.push(realServer('127.0.0.1', port, { checkers: [tcpCheck({ address: '127.0.0.1', port }, timing)] }));
     }
     out.push(virtualServer({ address: `192.0.2.${10 + v}`, port: 80 }, { scheduler: 'rr', realServers: rss }));
   }
@@ -196,7 +203,7 @@ async function runOurs(withIpvs: boolean): Promise<{ ours: Result; idle: Latenes
     checks++;
     if (e.result !== 'success') failures++;
   });
-  // probes started before the next check phase = one batch without an I/O poll between
+  // probes started before the next check phase (a setImmediate queued at the first of them)
   let batch = 0;
   let maxBatch = 0;
   let resetQueued = false;
@@ -294,7 +301,8 @@ function keepalivedConf(): string {
   const lines = ['global_defs {', '  router_id kwt_bench', '}'];
   for (let v = 0; v < NVS; v++) {
     lines.push(`virtual_server 192.0.2.${10 + v} 80 {`, '  delay_loop 1', '  lb_algo rr', '  lb_kind NAT', '  protocol TCP');
-    for (let p = 0; p < NPORTS; p++) lines.push(`  real_server 127.0.0.1 ${PORT0 + p} {`, '    TCP_CHECK {', '      connect_timeout 1', '    }', '  }');
+    const warmup = CHECKER_WARMUP !== undefined ? [`      warmup ${CHECKER_WARMUP}`] : [];
+    for (let p = 0; p < NPORTS; p++) lines.push(`  real_server 127.0.0.1 ${PORT0 + p} {`, '    TCP_CHECK {', '      connect_timeout 1', ...warmup, '    }', '  }');
     lines.push('}');
   }
   return `${lines.join('\n')}\n`;
@@ -357,7 +365,8 @@ function fmt(n: number, d = 1): string {
 async function main(): Promise<void> {
   const ipvs = existsSync('/proc/net/ip_vs');
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
-  console.log(`lvs-checkers: ${NVS * NPORTS} TCP_CHECKs, delay_loop 1 s, ${SECONDS} s window after ${WARMUP} s warm-up; kernel ${kernel}${ipvs ? ' (IPVS)' : ' (no IPVS)'}; node ${process.version}`);
+  const cw = CHECKER_WARMUP === undefined ? '' : `, checker warmup ${CHECKER_WARMUP} s`;
+  console.log(`lvs-checkers: ${NVS * NPORTS} TCP_CHECKs, delay_loop 1 s${cw}, ${SECONDS} s window after ${WARMUP} s warm-up; kernel ${kernel}${ipvs ? ' (IPVS)' : ' (no IPVS)'}; node ${process.version}`);
   console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
   const listeners = await startListeners();
   listenerProc = listeners;
@@ -374,7 +383,7 @@ async function main(): Promise<void> {
     else console.log(`keepalived -C              ${fmt(ka.cpuPct).padStart(5)}            ${fmt(ka.checksPerSec, 0).padStart(9)} ${'-'.padStart(5)} |   (RSS ${fmt(ka.rssMb, 0)} MB)`);
     console.log('');
     console.log(
-      `keepwatch details: main thread run-queue wait ${fmt(ours.runqMsPerSec)} ms/s; largest probe batch without an I/O poll between: ${ours.maxBatch}; ` +
+      `keepwatch details: main thread run-queue wait ${fmt(ours.runqMsPerSec)} ms/s; most probes started between two check phases: ${ours.maxBatch}; ` +
         `GC pauses ${ours.gcCount} (max ${fmt(ours.gcMaxMs)} ms); RSS ${fmt(ours.rssMb, 0)} MB; load average ${loadavg()[0].toFixed(2)} at end`,
     );
   } finally {

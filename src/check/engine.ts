@@ -4,10 +4,22 @@
  * journal events, notify scripts and "the desired IPVS table changed" callbacks.
  *
  * Scheduling follows keepalived 2.2.7 check/check_api.c: a checker first runs after
- * BOOTSTRAP_DELAY (1 s) + random(0..warmup), then after delay_loop, or
- * delay_before_retry while retrying; checkers of a virtual server with ha_suspend are
- * skipped while its address is not on this host. Probes are real I/O (probes.ts) unless
- * a probe function is injected (unit tests with a fake clock).
+ * BOOTSTRAP_DELAY (1 s) + random(0..warmup) (register_checkers_thread), then delay_loop
+ * after its previous check completed, or delay_before_retry while retrying (the
+ * check_*.c epilogs re-arm from the completion); checkers of a virtual server with
+ * ha_suspend are skipped while its address is not on this host. Probes are real I/O
+ * (probes.ts) unless a probe function is injected (unit tests with a fake clock).
+ *
+ * Timers and event-loop time (bench/lvs-checkers.ts measures this at 1000 checkers, 1 s):
+ *  - all checkers share ONE scheduler timer, for the earliest due checker (due-queue.ts),
+ *    instead of a timer object and closure per check;
+ *  - due checkers start in turns of at most TURN_MAX_STARTS / TURN_BUDGET_MS; the rest
+ *    continue after the event loop has polled I/O (Scheduler.defer). keepalived runs due
+ *    timers back to back in its one thread; we yield because a batch only grows: checks
+ *    started together complete in the same poll and are re-armed for the same instant, and
+ *    any stall merges the batches due during it, so without a bound the largest batch
+ *    (and the loop stall it causes) grows with uptime. The deferral is a fraction of a
+ *    millisecond per turn; delay_loop keeps counting from each check's own completion.
  *
  * Events (src/journal/events.ts):
  *  - checker.result        every completed probe
@@ -22,7 +34,7 @@ import type { Journal } from '../journal/journal';
 import type { RealServerSnapshot, VirtualServerSnapshot } from '../state/snapshot';
 import { resolveUser, runCommand } from '../notify/command';
 import { canonicalIp, prefixToV4Mask } from '../lvs/addr';
-import { realServerKey, sorryActive } from '../lvs/desired';
+import { IPVS_WEIGHT_LIMIT, realServerKey, sorryActive } from '../lvs/desired';
 import type { NotifyCommand, RealServerSpec, VirtualServerSpec, VsHealth } from '../lvs/types';
 import {
   checkerStep,
@@ -35,9 +47,11 @@ import {
   realServerHealth,
   type CheckerState,
   type QuorumConfig,
+  type StepInput,
 } from './machine';
+import { DueQueue, type DueItem } from './due-queue';
 import { checkerLabel, realProbe, type ProbeFn } from './probes';
-import { BOOTSTRAP_DELAY_MS, type CheckerSpec } from './types';
+import { BOOTSTRAP_DELAY_MS, type CheckerSpec, type CheckerTiming, type ProbeOutcome } from './types';
 
 export type TimerHandle = unknown;
 
@@ -49,6 +63,11 @@ export interface Scheduler {
   clearTimer(h: TimerHandle): void;
   /** [0, 1), for the warmup spread */
   random(): number;
+  /**
+   * Run `fn` after the event loop has polled I/O (setImmediate). Used only when a turn
+   * of due checkers exceeds its time budget; without it the engine uses setTimer(0).
+   */
+  defer?(fn: () => void): void;
 }
 
 export const realScheduler: Scheduler = {
@@ -56,7 +75,23 @@ export const realScheduler: Scheduler = {
   setTimer: (ms, fn) => setTimeout(fn, Math.max(0, ms)),
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
   random: () => Math.random(),
+  defer: (fn) => {
+    setImmediate(fn);
+  },
 };
+
+/**
+ * How many due checkers start in one event-loop turn before the loop polls I/O again:
+ * at most TURN_MAX_STARTS, and no more once TURN_BUDGET_MS (scheduler clock) has gone by
+ * (a MISC_CHECK spawn or a TLS handshake start costs far more than a TCP connect). The
+ * count bounds the completions too: loopback connects of one turn complete together in
+ * the next poll. A TCP_CHECK start is ~25-60 us and its completion ~40 us here, so a turn
+ * plus its completions stays near 1 ms. At 1000 checks/s the queue rarely holds more than
+ * a few due checkers at once; this bounds bursts (start-up with warmup 0, the checkers
+ * that fell due during a stall, batches that merged over time).
+ */
+export const TURN_MAX_STARTS = 16;
+export const TURN_BUDGET_MS = 1;
 
 export interface LvsNotification {
   kind: 'notify_up' | 'notify_down' | 'quorum_up' | 'quorum_down';
@@ -72,21 +107,34 @@ export interface HealthEngineOptions {
   probe?: ProbeFn;
   /** default: run the script (src/notify/command.ts) and journal `notify.run` */
   notify?: LvsNotifier;
-  /** the desired IPVS table may have changed (a real server, weight or quorum changed) */
-  onChange?: () => void;
+  /**
+   * The desired IPVS table may have changed (a real server, weight or quorum changed).
+   * With a virtual server, only that one's part did (a probe result); without, anything
+   * may have (start, reload).
+   */
+  onChange?: (virtualServer?: VirtualServerSpec) => void;
   /** addresses configured on this host at start, for ha_suspend */
   localAddresses?: Iterable<string>;
 }
 
-interface CheckerRun {
+interface CheckerRun extends DueItem {
   spec: CheckerSpec;
   label: string;
   state: CheckerState;
-  timer: TimerHandle | null;
+  /** the machine's input for this checker (kind, timing, the real server's weight); rebuilt on reload */
+  step: StepInput;
+  /** the virtual / real server this checker belongs to (moved along when a reload migrates it) */
+  v: VsRun;
+  r: RsRun;
   /** one per checker lifetime (a controller per probe costs more than the probe's own JS at 1000 checks/s) */
   abort: AbortController;
   busy: boolean;
-  /** bumped when the checker is dropped, so a late probe result is ignored */
+  /** start of the running probe (scheduler clock) */
+  t0: number;
+  /** probe outcome handlers, bound once per checker rather than per check */
+  onResult: (o: ProbeOutcome) => void;
+  onError: (e: unknown) => void;
+  /** cleared when the checker is dropped, so a late probe result is ignored */
   alive: boolean;
 }
 
@@ -95,9 +143,16 @@ interface RsRun {
   key: string;
   kaName: string;
   checkers: CheckerRun[];
+  /** reused for realServerHealth() on every result */
+  states: CheckerState[];
   up: boolean;
   weight: number;
   failed: number;
+  /**
+   * An SNMP SET of realServerWeight (setRealServerWeight): the base the checkers' weight
+   * deltas add to, in place of the configured weight, until a reload builds a new run.
+   */
+  weightBase?: number;
 }
 
 interface VsRun {
@@ -144,8 +199,12 @@ export function kaVirtualServerName(vs: VirtualServerSpec, groupIndex = 0): stri
   return ep ? kaTrio(ep.address, vs.protocol, ep.port) : vs.name;
 }
 
-function timingOf(c: CheckerSpec) {
+function timingOf(c: CheckerSpec): CheckerTiming {
   return { delayLoopMs: c.delayLoopMs, retry: c.retry, delayBeforeRetryMs: c.delayBeforeRetryMs, warmupMs: c.warmupMs, alpha: c.alpha, logAllFailures: c.logAllFailures };
+}
+
+function stepInputOf(c: CheckerSpec, rsWeight: number): StepInput {
+  return { kind: c.kind, timing: timingOf(c), dynamic: c.kind === 'MISC_CHECK' && c.dynamic, rsWeight };
 }
 
 export class HealthEngine {
@@ -155,6 +214,13 @@ export class HealthEngine {
   private readonly sched: Scheduler;
   private readonly probe: ProbeFn;
   private readonly local = new Set<string>();
+  /** armed checkers by due time; `wake` is the one scheduler timer, for the earliest */
+  private readonly queue = new DueQueue<CheckerRun>();
+  private wake: TimerHandle | null = null;
+  private wakeAt = Infinity;
+  /** inside drain(), or a drain continuation is queued: it re-arms `wake` itself */
+  private draining = false;
+  private deferred = false;
 
   constructor(private readonly opts: HealthEngineOptions) {
     this.sched = opts.scheduler ?? { ...realScheduler };
@@ -193,7 +259,7 @@ export class HealthEngine {
       // keepalived update_quorum_state(init): starting with quorum down and a sorry
       // server runs the quorum_down notifiers
       if (!v.quorumUp && v.spec.sorryServer && v.spec.quorumDown) this.notify('quorum_down', v, undefined, v.spec.quorumDown);
-      for (const r of v.rs.values()) for (const c of r.checkers) this.arm(v, r, c, this.bootstrapDelay(c));
+      for (const r of v.rs.values()) for (const c of r.checkers) this.arm(c, this.bootstrapDelay(c));
     }
     this.opts.onChange?.();
   }
@@ -211,6 +277,8 @@ export class HealthEngine {
         if (v.quorumUp && v.spec.quorumDown) this.notify('quorum_down', v, undefined, v.spec.quorumDown);
       }
     }
+    this.queue.clear();
+    this.cancelWake();
   }
 
   /**
@@ -241,7 +309,7 @@ export class HealthEngine {
         summary.added.push(spec.name);
         if (this.started) {
           this.emitQuorum(v, 'reload');
-          for (const r of v.rs.values()) for (const c of r.checkers) this.arm(v, r, c, this.bootstrapDelay(c));
+          for (const r of v.rs.values()) for (const c of r.checkers) this.arm(c, this.bootstrapDelay(c));
         }
         continue;
       }
@@ -269,6 +337,45 @@ export class HealthEngine {
     const a = canonicalIp(address);
     if (present) this.local.add(a);
     else this.local.delete(a);
+  }
+
+  /**
+   * SNMP SET of realServerWeight (keepalived 2.2.7 check_snmp_realserver_weight →
+   * ipwrapper.c update_svr_wgt(weight, vs, rs, true)): the real server's effective weight
+   * becomes `weight` at once. IPVS follows through the desired table, so, as in keepalived,
+   * the kernel sees it only while the server is alive and in the pool (not while the sorry
+   * server stands in); the quorum is re-evaluated with it. MISC_CHECK misc_dynamic results
+   * that come later apply relative to it (check_misc.c adds the change of cur_weight to
+   * effective_weight). A reload forgets it: keepalived's set_effective_weights() restores
+   * iweight + the checkers' weights and init_service_rs pushes that to IPVS — here the
+   * reload builds a fresh run from the configured weight.
+   *
+   * `virtualServer` / `realServer` are the snapshot names ("192.0.2.10:80", "fwmark:5",
+   * "group:NAME" / "198.51.100.11:8080", "[2001:db8::11]:80"); `protocol` tells apart two
+   * virtual servers of the same address and port (TCP and UDP).
+   */
+  setRealServerWeight(virtualServer: string, realServer: string, weight: number, protocol?: string): { ok: true } | { ok: false; error: string } {
+    if (!Number.isInteger(weight) || weight < 0 || weight > IPVS_WEIGHT_LIMIT) return { ok: false, error: `weight ${weight} is outside range 0-${IPVS_WEIGHT_LIMIT}` };
+    const proto = protocol?.toUpperCase();
+    const vss = [...this.vss.values()].filter((x) => x.spec.name === virtualServer && (proto === undefined || x.spec.protocol === proto));
+    if (vss.length === 0) return { ok: false, error: `no virtual server ${virtualServer}${proto ? ` (${proto})` : ''}` };
+    if (vss.length > 1) return { ok: false, error: `virtual server ${virtualServer} exists for ${vss.map((x) => x.spec.protocol).join(' and ')}: give the protocol` };
+    const v = vss[0];
+    const m = /^\[([^\]]+)\]:(\d+)$|^([^:]+):(\d+)$/.exec(realServer);
+    const key = m ? realServerKey({ address: m[1] ?? m[3], port: Number(m[2] ?? m[4]) }) : realServer;
+    const r = v.rs.get(key);
+    if (!r) return { ok: false, error: `no real server ${realServer} in virtual server ${virtualServer}` };
+    let delta = 0;
+    for (const c of r.checkers) delta += c.state.weightDelta;
+    r.weightBase = weight - delta;
+    const before = r.weight;
+    this.refreshRs(r);
+    if (r.weight !== before) {
+      this.opts.journal.emit({ type: 'realserver.weight', virtualServer: v.spec.name, realServer: r.key, from: before, to: r.weight, reason: 'snmp' });
+      this.updateQuorum(v, 'snmp');
+      this.opts.onChange?.(v.spec);
+    }
+    return { ok: true };
   }
 
   // ---------------------------------------------------------------- views
@@ -382,6 +489,7 @@ export class HealthEngine {
   private buildVs(spec: VirtualServerSpec, id: string, groupIndex: number, warnings: string[]): VsRun {
     const kaName = kaVirtualServerName(spec, groupIndex);
     const rs = new Map<string, RsRun>();
+    const v: VsRun = { spec, id, kaName, q: { quorum: 0, hysteresis: 0 }, quorumUp: false, rs };
     for (const r of spec.realServers) {
       const key = realServerKey(r);
       if (rs.has(key)) {
@@ -389,17 +497,40 @@ export class HealthEngine {
         warnings.push(`virtual server ${spec.name}: real server ${key} is duplicated - removing second rs`);
         continue;
       }
-      rs.set(key, this.newRs(r, key, spec));
+      rs.set(key, this.newRs(r, key, v));
     }
     const total = [...rs.values()].reduce((s, r) => s + r.spec.weight, 0);
     const nq = normalizeQuorum({ quorum: spec.quorum, hysteresis: spec.hysteresis }, total);
     for (const w of nq.warnings) warnings.push(`virtual server ${spec.name}: ${w}`);
-    return { spec, id, kaName, q: { quorum: nq.quorum, hysteresis: nq.hysteresis }, quorumUp: false, rs };
+    v.q = { quorum: nq.quorum, hysteresis: nq.hysteresis };
+    return v;
   }
 
-  private newRs(spec: RealServerSpec, key: string, vs: VirtualServerSpec): RsRun {
-    const checkers = spec.checkers.map((c) => ({ spec: c, label: checkerLabel(c), state: initialCheckerState(timingOf(c)), timer: null, abort: new AbortController(), busy: false, alive: true }));
-    return { spec, key, kaName: kaTrio(spec.address, vs.protocol, spec.port), checkers, up: false, weight: 0, failed: 0 };
+  private newRs(spec: RealServerSpec, key: string, v: VsRun): RsRun {
+    const r: RsRun = { spec, key, kaName: kaTrio(spec.address, v.spec.protocol, spec.port), checkers: [], states: [], up: false, weight: 0, failed: 0 };
+    r.checkers = spec.checkers.map((cs) => this.newChecker(cs, v, r));
+    return r;
+  }
+
+  private newChecker(spec: CheckerSpec, v: VsRun, r: RsRun): CheckerRun {
+    const c: CheckerRun = {
+      spec,
+      label: checkerLabel(spec),
+      state: initialCheckerState(timingOf(spec)),
+      step: stepInputOf(spec, r.spec.weight),
+      v,
+      r,
+      abort: new AbortController(),
+      busy: false,
+      t0: 0,
+      onResult: (o) => this.complete(c, o),
+      onError: (e) => this.complete(c, { ok: false, detail: `probe error: ${e instanceof Error ? e.message : String(e)}` }),
+      alive: true,
+      due: NaN,
+      seq: 0,
+      slot: -1,
+    };
+    return c;
   }
 
   private migrateVs(prev: VsRun, spec: VirtualServerSpec, groupIndex: number, warnings: string[]): VsRun {
@@ -409,7 +540,7 @@ export class HealthEngine {
       const o = prev.rs.get(key);
       if (!o) {
         this.refreshRs(r);
-        if (this.started) for (const c of r.checkers) this.arm(v, r, c, this.bootstrapDelay(c));
+        if (this.started) for (const c of r.checkers) this.arm(c, this.bootstrapDelay(c));
         continue;
       }
       // carry the old checkers over by identity; unmatched old ones stop
@@ -420,6 +551,9 @@ export class HealthEngine {
         const oc = pool.splice(i, 1)[0];
         oc.spec = nc.spec;
         oc.label = nc.label;
+        oc.step = nc.step;
+        oc.v = v;
+        oc.r = r;
         oc.state = migrateCheckerState(oc.state, timingOf(nc.spec));
         return oc;
       });
@@ -436,7 +570,7 @@ export class HealthEngine {
       const before = { up: r.up, weight: r.weight };
       this.refreshRs(r);
       if (this.started) {
-        for (const c of r.checkers) if (c.timer === null && !c.busy) this.arm(v, r, c, this.bootstrapDelay(c));
+        for (const c of r.checkers) if (!this.queue.has(c) && !c.busy) this.arm(c, this.bootstrapDelay(c));
         if (before.up !== r.up) this.announceRs(v, r, 'reload');
         else if (before.weight !== r.weight) this.opts.journal.emit({ type: 'realserver.weight', virtualServer: v.spec.name, realServer: r.key, from: before.weight, to: r.weight, reason: 'reload' });
       }
@@ -459,7 +593,10 @@ export class HealthEngine {
   }
 
   private refreshRs(r: RsRun): void {
-    const h = realServerHealth(r.spec.weight, r.checkers.map((c) => c.state));
+    const states = r.states;
+    states.length = r.checkers.length;
+    for (let i = 0; i < r.checkers.length; i++) states[i] = r.checkers[i].state;
+    const h = realServerHealth(r.weightBase ?? r.spec.weight, states);
     r.up = h.alive;
     r.weight = h.weight;
     r.failed = h.failedCheckers;
@@ -471,18 +608,85 @@ export class HealthEngine {
 
   private disarm(c: CheckerRun): void {
     c.alive = false;
-    if (c.timer !== null) this.sched.clearTimer(c.timer);
-    c.timer = null;
+    this.queue.remove(c);
     c.abort.abort();
   }
 
-  private arm(v: VsRun, r: RsRun, c: CheckerRun, delayMs: number): void {
+  private arm(c: CheckerRun, delayMs: number): void {
     if (this.stopped || !c.alive) return;
-    if (c.timer !== null) this.sched.clearTimer(c.timer);
-    c.timer = this.sched.setTimer(delayMs, () => {
-      c.timer = null;
-      this.fire(v, r, c);
-    });
+    this.queue.schedule(c, this.sched.now() + Math.max(0, delayMs));
+    this.armWake();
+  }
+
+  /** Keep the one scheduler timer at the earliest due checker. */
+  private armWake(): void {
+    if (this.draining || this.deferred || this.stopped) return;
+    const top = this.queue.peek();
+    if (!top) {
+      this.cancelWake();
+      return;
+    }
+    if (this.wake !== null && this.wakeAt <= top.due) return;
+    this.cancelWake();
+    this.wakeAt = top.due;
+    // whole milliseconds: Node keeps one timer list per distinct duration
+    this.wake = this.sched.setTimer(Math.max(0, Math.ceil(top.due - this.sched.now())), this.onWake);
+  }
+
+  private cancelWake(): void {
+    if (this.wake !== null) this.sched.clearTimer(this.wake);
+    this.wake = null;
+    this.wakeAt = Infinity;
+  }
+
+  private readonly onWake = (): void => {
+    this.wake = null;
+    this.wakeAt = Infinity;
+    // a continuation is queued: it starts what is due and re-arms the timer itself
+    if (this.deferred) return;
+    this.drain();
+  };
+
+  private readonly onDeferred = (): void => {
+    this.deferred = false;
+    this.drain();
+  };
+
+  /**
+   * Start the due checkers, earliest first, for at most one turn's worth; then continue
+   * after the loop has polled I/O. "Due" has the millisecond resolution of the timers
+   * (Node's and libuv's): a checker less than 1 ms from its time starts in this turn.
+   */
+  private drain(): void {
+    if (this.stopped) return;
+    this.draining = true;
+    const start = this.sched.now();
+    // checkers re-armed during this turn (a suspended one at delay_loop 0) wait for the next
+    const lastSeq = this.queue.lastSeq;
+    let started = 0;
+    try {
+      for (let c = this.queue.peek(); c; c = this.queue.peek()) {
+        const now = this.sched.now();
+        if (c.due - now >= 1 || c.seq > lastSeq) break;
+        if (started >= TURN_MAX_STARTS || (started > 0 && now - start >= TURN_BUDGET_MS)) {
+          this.cancelWake();
+          if (this.sched.defer) {
+            this.deferred = true;
+            this.sched.defer(this.onDeferred);
+          } else {
+            this.wakeAt = now;
+            this.wake = this.sched.setTimer(0, this.onWake);
+          }
+          return;
+        }
+        this.queue.pop();
+        started++;
+        this.fire(c);
+      }
+    } finally {
+      this.draining = false;
+      this.armWake();
+    }
   }
 
   private suspended(v: VsRun): boolean {
@@ -490,63 +694,62 @@ export class HealthEngine {
     return !v.spec.endpoints.some((ep) => ep.address && this.local.has(canonicalIp(ep.address)));
   }
 
-  private fire(v: VsRun, r: RsRun, c: CheckerRun): void {
+  private fire(c: CheckerRun): void {
     if (this.stopped || !c.alive) return;
-    if (this.suspended(v)) {
+    if (this.suspended(c.v)) {
       // keepalived: a disabled checker just re-arms at delay_loop
-      this.arm(v, r, c, c.spec.delayLoopMs);
+      this.arm(c, c.spec.delayLoopMs);
       return;
     }
     c.busy = true;
-    const t0 = this.sched.now();
-    this.probe(c.spec, c.abort.signal).then(
-      (o) => this.complete(v, r, c, o, t0),
-      (e: unknown) => this.complete(v, r, c, { ok: false, detail: `probe error: ${e instanceof Error ? e.message : String(e)}` }, t0),
-    );
+    c.t0 = this.sched.now();
+    let p: Promise<ProbeOutcome>;
+    try {
+      p = this.probe(c.spec, c.abort.signal);
+    } catch (e) {
+      // an injected probe that throws is a failed check, never a stopped queue
+      p = Promise.reject(e);
+    }
+    p.then(c.onResult, c.onError);
   }
 
-  private complete(v: VsRun, r: RsRun, c: CheckerRun, o: { ok: boolean; timeout?: boolean; detail?: string; exitCode?: number | null }, t0: number): void {
+  private complete(c: CheckerRun, o: ProbeOutcome): void {
     c.busy = false;
     if (this.stopped || !c.alive) return;
-    // The run objects may have been replaced by a reload: act on the current ones.
-    const cur = this.vss.get(v.id);
-    const curRs = cur?.rs.get(r.key);
-    if (!cur || !curRs || !curRs.checkers.includes(c)) return;
-    v = cur;
-    r = curRs;
-    const step = checkerStep({ kind: c.spec.kind, timing: timingOf(c.spec), dynamic: c.spec.kind === 'MISC_CHECK' && c.spec.dynamic, rsWeight: r.spec.weight }, c.state, o);
+    // a reload moves a kept checker to the new run objects (migrateVs); anything else is gone
+    const v = c.v;
+    const r = c.r;
+    if (this.vss.get(v.id) !== v || r.checkers.indexOf(c) < 0) return;
+    const step = checkerStep(c.step, c.state, o);
     c.state = step.state;
-    this.opts.journal.emit({
-      type: 'checker.result',
-      virtualServer: v.spec.name,
-      realServer: r.key,
-      checker: c.label,
-      result: o.ok ? 'success' : o.timeout ? 'timeout' : 'failure',
-      durationMs: this.sched.now() - t0,
-      ...(o.detail ? { detail: o.detail } : {}),
-      checkerUp: step.state.up,
-    });
-    const before = { up: r.up, weight: r.weight };
+    const result = o.ok ? 'success' : o.timeout ? 'timeout' : 'failure';
+    const durationMs = this.sched.now() - c.t0;
+    this.opts.journal.emit(
+      o.detail
+        ? { type: 'checker.result', virtualServer: v.spec.name, realServer: r.key, checker: c.label, result, durationMs, detail: o.detail, checkerUp: step.state.up }
+        : { type: 'checker.result', virtualServer: v.spec.name, realServer: r.key, checker: c.label, result, durationMs, checkerUp: step.state.up },
+    );
+    const upBefore = r.up;
+    const weightBefore = r.weight;
     this.refreshRs(r);
-    const reason = `${c.label}: ${o.ok ? 'success' : (o.detail ?? 'failure')}`;
     let changed = false;
-    if (before.up !== r.up) {
-      this.announceRs(v, r, reason);
+    if (upBefore !== r.up) {
+      this.announceRs(v, r, reasonOf(c, o));
       changed = true;
     } else if (step.firstRun && c.spec.alpha && step.verdict === 'still-down') {
       // keepalived update_svr_checker_state: an alpha checker failing its first check
       // notifies although nothing changed
-      this.announceRs(v, r, reason);
+      this.announceRs(v, r, reasonOf(c, o));
     }
-    if (before.weight !== r.weight) {
-      this.opts.journal.emit({ type: 'realserver.weight', virtualServer: v.spec.name, realServer: r.key, from: before.weight, to: r.weight, reason });
+    if (weightBefore !== r.weight) {
+      this.opts.journal.emit({ type: 'realserver.weight', virtualServer: v.spec.name, realServer: r.key, from: weightBefore, to: r.weight, reason: reasonOf(c, o) });
       changed = true;
     }
     if (changed) {
-      this.updateQuorum(v, reason);
-      this.opts.onChange?.();
+      this.updateQuorum(v, reasonOf(c, o));
+      this.opts.onChange?.(v.spec);
     }
-    this.arm(v, r, c, step.nextDelayMs);
+    this.arm(c, step.nextDelayMs);
   }
 
   private announceRs(v: VsRun, r: RsRun, reason: string): void {
@@ -603,6 +806,11 @@ export class HealthEngine {
     }
     void defaultNotify(this.opts.journal, n);
   }
+}
+
+/** Why a real server changed (realserver.state / realserver.weight `reason`); built only when something changed. */
+function reasonOf(c: CheckerRun, o: ProbeOutcome): string {
+  return `${c.label}: ${o.ok ? 'success' : (o.detail ?? 'failure')}`;
 }
 
 /** Run an LVS notify script and journal the outcome (keepalived notify_exec: no timeout). */

@@ -7,11 +7,26 @@ import type { CheckerSpec, ProbeOutcome } from './types';
 
 export type ProbeFn = (spec: CheckerSpec, signal?: AbortSignal) => Promise<ProbeOutcome>;
 
-export const realProbe: ProbeFn = async (spec, signal) => {
+export const realProbe: ProbeFn = (spec, signal) => {
+  // TCP_CHECK is the bulk of a large director's checks: its promise never rejects, so it
+  // skips the async wrapper (one promise and one suspended frame less per check)
+  if (spec.kind === 'TCP_CHECK') {
+    try {
+      return probeTcp(spec, signal);
+    } catch (e) {
+      return Promise.resolve(probeError(e));
+    }
+  }
+  return guardedProbe(spec, signal);
+};
+
+function probeError(e: unknown): ProbeOutcome {
+  return { ok: false, detail: `probe error: ${e instanceof Error ? e.message : String(e)}` };
+}
+
+async function guardedProbe(spec: Exclude<CheckerSpec, { kind: 'TCP_CHECK' }>, signal?: AbortSignal): Promise<ProbeOutcome> {
   try {
     switch (spec.kind) {
-      case 'TCP_CHECK':
-        return await probeTcp(spec, signal);
       case 'HTTP_GET':
       case 'SSL_GET':
         return await probeHttp(spec, signal);
@@ -22,9 +37,9 @@ export const realProbe: ProbeFn = async (spec, signal) => {
     }
   } catch (e) {
     // a probe must never take the engine down: an unexpected throw is a failed check
-    return { ok: false, detail: `probe error: ${e instanceof Error ? e.message : String(e)}` };
+    return probeError(e);
   }
-};
+}
 
 /** Short label used in events and snapshots: "TCP_CHECK 198.51.100.11:80", "MISC_CHECK /bin/check". */
 export function checkerLabel(spec: CheckerSpec): string {

@@ -294,6 +294,7 @@ keepwatch options:
       --web.config.file=FILE   Prometheus exporter-toolkit web config (TLS, basic auth)
       --tracing                Enable OpenTelemetry tracing (also on when OTEL_EXPORTER_OTLP_ENDPOINT
                                 or OTEL_TRACES_EXPORTER is set)
-      --snmp.writable          Allow SNMP SET of vrrpInstanceBasePriority and vrrpInstancePreempt
+      --snmp.writable          Allow SNMP SET of vrrpInstanceBasePriority, vrrpInstancePreempt
+                                and realServerWeight
       --log-level=LEVEL        fatal, error, warn, info (default), debug, trace
 `;

@@ -64,7 +64,8 @@ export class Daemon {
     instances: this.engine ? this.engine.instanceSnapshots() : [],
     syncGroups: this.engine ? this.engine.syncGroupSnapshots() : [],
     scripts: this.engine ? this.engine.scriptSnapshots() : [],
-    trackedInterfaces: this.engine ? this.engine.trackedInterfaceSnapshots() : [],
+    // -C (checkers only) never starts the VRRP engine: it has no configuration to read then
+    trackedInterfaces: this.engine?.cfg ? this.engine.trackedInterfaceSnapshots() : [],
     virtualServers: this.virtualServers(),
     reload: { ...this.reloads },
     snmp: this.snmpStatus(),
@@ -213,9 +214,16 @@ export class Daemon {
             rfcv3: this.opts.snmp || g.enableSnmpRfcv3,
           },
           traps: g.enableTraps,
-          // keepalived lets a manager SET base priority and preempt; keepwatch only when asked
+          // keepalived lets a manager SET base priority, preempt and real-server weight;
+          // keepwatch only when asked. LVS starts after SNMP: the weight goes through lvsSetWeight.
           ...(this.opts.snmpWritable
-            ? { writable: { setBasePriority: (i: string, p: number) => this.engine.setBasePriority(i, p), setPreempt: (i: string, v: boolean) => this.engine.setPreempt(i, v) } }
+            ? {
+                writable: {
+                  setBasePriority: (i: string, p: number) => this.engine.setBasePriority(i, p),
+                  setPreempt: (i: string, v: boolean) => this.engine.setPreempt(i, v),
+                  setRealServerWeight: (vs: string, rs: string, w: number, proto?: string) => this.lvsSetWeight?.(vs, rs, w, proto) ?? { ok: false as const, error: 'LVS is not running' },
+                },
+              }
             : {}),
         });
         this.snmpStatus = () => agent.status();
@@ -228,11 +236,17 @@ export class Daemon {
       try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const lvs = require('../lvs/service') as {
-          startLvs(o: { config: KeepwatchConfig; journal: Journal; dontReleaseIpvs: boolean }): Promise<{ snapshot(): AgentSnapshot['virtualServers']; reload(cfg: KeepwatchConfig): Promise<void>; stop(): Promise<void> }>;
+          startLvs(o: { config: KeepwatchConfig; journal: Journal; dontReleaseIpvs: boolean }): Promise<{
+            snapshot(): AgentSnapshot['virtualServers'];
+            reload(cfg: KeepwatchConfig): Promise<void>;
+            stop(): Promise<void>;
+            setRealServerWeight(vs: string, rs: string, weight: number, protocol?: string): { ok: true } | { ok: false; error: string };
+          }>;
         };
         const svc = await lvs.startLvs({ config: this.cfg, journal: this.journal, dontReleaseIpvs: this.opts.dontReleaseIpvs });
         this.virtualServers = () => svc.snapshot();
         this.lvsReload = (cfg) => svc.reload(cfg);
+        this.lvsSetWeight = (vs, rs, w, proto) => svc.setRealServerWeight(vs, rs, w, proto);
         this.closers.unshift({ close: () => svc.stop() });
       } catch (e) {
         // No IPVS in the kernel: a clear error, and VRRP keeps working (issue 7)
@@ -242,6 +256,8 @@ export class Daemon {
   }
 
   private lvsReload: ((cfg: KeepwatchConfig) => Promise<void>) | null = null;
+  /** SNMP SET realServerWeight (--snmp.writable only), once LVS runs */
+  private lvsSetWeight: ((vs: string, rs: string, weight: number, protocol?: string) => { ok: true } | { ok: false; error: string }) | null = null;
 
   async reload(): Promise<void> {
     if (this.stopping) return;

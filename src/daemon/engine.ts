@@ -26,6 +26,8 @@ import { contribution, isFaulting, type TrackerStatus } from '../track/priority'
 import type { TransitionReason } from '../journal/events';
 import { commandLine, commandText, deletedNotifyState, fam, instanceKey, instanceOptions, primaryAddressOf, trackRefs, vmacMac, vmacName, vipText } from './build';
 import type { InstanceSnapshot, ScriptSnapshot, SyncGroupSnapshot } from '../state/snapshot';
+import { StaticNet } from './static-net';
+import { routeEventMatches, ruleEventMatches } from '../net/route-match';
 
 export interface EngineDeps {
   journal: Journal;
@@ -72,6 +74,8 @@ export class Engine {
   private files = new Map<string, FileTracker>();
   private processes = new Map<string, ProcessTracker>();
   private stopping = false;
+  /** static_ipaddress / static_routes / static_rules (src/daemon/static-net.ts) */
+  private statics: StaticNet | null = null;
   running = false;
 
   constructor(private readonly deps: EngineDeps) {}
@@ -86,6 +90,10 @@ export class Engine {
     this.cfg = cfg;
     this.deps.netlink.onEvent((e) => this.onNetlink(e));
     await this.refreshInterfaces();
+    this.monitorRoutes(cfg);
+    // keepalived start_vrrp: static addresses, routes and rules are set before the instances run
+    this.statics = new StaticNet({ netlink: this.deps.netlink, journal: this.deps.journal, log: (l, m) => this.log(l, m) });
+    await this.statics.start(cfg);
     this.syncTrackers(cfg);
     const entries: InstanceEntry[] = [];
     for (const inst of cfg.instances) {
@@ -103,6 +111,19 @@ export class Engine {
     } catch (e) {
       this.log('error', `Netlink: cannot read interfaces: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * keepalived set_extra_netlink_monitoring: route / rule events only for the families that
+   * tracked (not no_track) virtual or static routes / rules need.
+   */
+  private monitorRoutes(cfg: KeepwatchConfig): void {
+    const need = StaticNet.monitorNeeds(cfg);
+    for (const i of cfg.instances) {
+      for (const r of i.virtualRoutes) if (!r.noTrack) need[r.family === 'inet6' ? 'ipv6Routes' : 'ipv4Routes'] = true;
+      for (const r of i.virtualRules) if (!r.noTrack) need[r.family === 'inet6' ? 'ipv6Rules' : 'ipv4Rules'] = true;
+    }
+    if (need.ipv4Routes || need.ipv6Routes || need.ipv4Rules || need.ipv6Rules) this.deps.netlink.monitorRoutes?.(need);
   }
 
   private vipAddressSet(): Set<string> {
@@ -465,6 +486,27 @@ export class Engine {
           if (isUp) for (const e of this.instances.values()) if (!e.socket && (e.txIf === ev.link.name || e.inst.interface === ev.link.name)) this.attachSocket(e);
           this.retrack((e) => e.txIf === ev.link.name || e.inst.interface === ev.link.name || trackRefs(e.inst, this.cfg).interfaces.some((t) => t.name === ev.link.name), 'track_interface');
         }
+      } else if (ev.kind === 'route') {
+        // RTM_DELROUTE of a route of ours (keepalived netlink_route_filter / route_is_ours)
+        if (ev.op !== 'del') return;
+        for (const e of this.instances.values()) {
+          const r = e.runner.options.routes?.find((x) => routeEventMatches(ev.route, x));
+          if (r) {
+            e.runner.routeDeleted(r);
+            return;
+          }
+        }
+        this.statics?.routeDeleted(ev.route);
+      } else if (ev.kind === 'rule') {
+        if (ev.op !== 'del') return;
+        for (const e of this.instances.values()) {
+          const r = e.runner.options.rules?.find((x) => ruleEventMatches(ev.rule, x));
+          if (r) {
+            e.runner.ruleDeleted(r);
+            return;
+          }
+        }
+        this.statics?.ruleDeleted(ev.rule);
       } else {
         const a = ev.addr;
         if (ev.op === 'new') {
@@ -479,6 +521,8 @@ export class Engine {
           const hit = e.inst.virtualIpaddresses.find((v, i) => !v.noTrack && (canonicalIp(v.address) ?? v.address) === ca && e.runner.options.vips[i]?.ifname === a.ifname);
           if (hit) e.runner.vipDeleted();
         }
+        // a deleted static_ipaddress is re-added (keepalived reinstate_static_address)
+        this.statics?.addressDeleted(a);
       }
     } catch (err) {
       this.log('error', `netlink event handling failed: ${(err as Error).message}`);
@@ -492,6 +536,9 @@ export class Engine {
     const old = this.cfg;
     this.cfg = cfg;
     await this.refreshInterfaces();
+    this.monitorRoutes(cfg);
+    // keepalived start_vrrp (reload): clear_diff_static_* first; the additions follow on the same chain
+    const staticsDone = this.statics?.reload(cfg);
     this.syncTrackers(cfg);
     const newKeys = new Map(cfg.instances.map((i) => [instanceKey(i), i]));
     const removed: string[] = [];
@@ -543,6 +590,7 @@ export class Engine {
     }
     this.startEntries(fresh);
     this.retrack(() => true, 'reload');
+    await staticsDone;
     return { added, removed: removed.filter((n) => !added.includes(n)), changed };
   }
 
@@ -588,6 +636,8 @@ export class Engine {
       this.detachSocket(e);
       await this.dropVmac(e);
     }
+    // keepalived vrrp_terminate_phase1 "Clear static entries" (after the instances, also with -V)
+    await this.statics?.stop();
     this.running = false;
   }
 
@@ -674,6 +724,9 @@ export class Engine {
           installed,
           excluded: true,
         })),
+        // keepalived vrrp_json.c: vroutes / vrules in format_iproute / format_iprule text
+        vroutes: (e.runner.options.routes ?? []).map((r) => r.text ?? ''),
+        vrules: (e.runner.options.rules ?? []).map((r) => r.text ?? ''),
         track_script: refs.scripts.map((t) => {
           const s = this.scripts.get(t.name);
           return s ? commandText(s.def.script) : t.name;
@@ -712,6 +765,7 @@ export class Engine {
   }
 
   trackedInterfaceSnapshots(): { name: string; up: boolean }[] {
+    if (!this.cfg) return []; // -C: the VRRP engine never started
     const names = new Set<string>();
     for (const i of this.cfg.instances) for (const t of trackRefs(i, this.cfg).interfaces) names.add(t.name);
     return [...names].map((name) => ({ name, up: this.linkUp(name) }));

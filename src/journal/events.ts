@@ -99,7 +99,10 @@ export type JournalEvent =
   | (Base & InstanceRef & { type: 'vrrp.error'; counter: VrrpErrorCounter; src?: string; detail?: string })
   | (Base & { type: 'vrrp.global_error'; counter: 'checksum_err' | 'version_err' | 'vrid_err'; intf: string; src?: string; detail?: string })
   | (Base & InstanceRef & { type: 'vrrp.vip'; op: 'add' | 'remove'; address: string; dev: string; ok: boolean; error?: string })
-  | (Base & InstanceRef & { type: 'vrrp.route'; op: 'add' | 'remove'; route: string; ok: boolean; error?: string })
+  /** a virtual route (or, with kind 'rule', a virtual rule) added/removed; `route` is keepalived's format_iproute/format_iprule text */
+  | (Base & InstanceRef & { type: 'vrrp.route'; op: 'add' | 'remove'; route: string; ok: boolean; error?: string; kind?: 'route' | 'rule' })
+  /** static_ipaddress / static_routes / static_rules: installed at start, restored when deleted (op 'restore'), removed on stop */
+  | (Base & { type: 'vrrp.static'; kind: 'address' | 'route' | 'rule'; op: 'add' | 'remove' | 'restore'; text: string; ok: boolean; error?: string })
   | (Base & InstanceRef & {
       type: 'vrrp.garp';
       family: 'ipv4' | 'ipv6';

@@ -15,12 +15,12 @@
 import type { Journal } from '../journal/journal';
 import type { IpvsDestStats, IpvsRates, IpvsStats as SnapStats, VirtualServerSnapshot } from '../state/snapshot';
 import { HealthEngine, type EngineReloadSummary, type HealthEngineOptions } from '../check/engine';
-import { desiredTable } from './desired';
+import { desiredServices } from './desired';
 import { IpvsClient, IpvsUnavailableError } from './ipvs';
 import { destKeyString, serviceKeyString } from './keys';
 import { Reconciler, type SyncResult } from './reconcile';
 import { serviceParams } from './desired';
-import type { IpvsStats, IpvsTimeouts, KernelService, VirtualServerSpec } from './types';
+import type { DesiredService, IpvsStats, IpvsTimeouts, KernelService, VirtualServerSpec } from './types';
 
 export interface LvsManagerOptions {
   journal: Journal;
@@ -68,13 +68,19 @@ export class LvsManager {
   private savedTimeouts: IpvsTimeouts | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private counters = new Map<string, Counters>();
+  /**
+   * Each virtual server's part of the desired table, recomputed only when the engine says
+   * that virtual server changed: a probe result changes one virtual server, and the whole
+   * table of a 1000-real-server director costs milliseconds to rebuild (bench/lvs-checkers.ts).
+   */
+  private desiredByVs = new Map<VirtualServerSpec, DesiredService[]>();
 
   private constructor(
     private readonly opts: LvsManagerOptions,
     readonly client: IpvsClient | null,
     readonly ipvsError: IpvsUnavailableError | null,
   ) {
-    this.engine = new HealthEngine({ ...(opts.engine ?? {}), journal: opts.journal, onChange: () => this.kick() });
+    this.engine = new HealthEngine({ ...(opts.engine ?? {}), journal: opts.journal, onChange: (vs) => this.kick(vs) });
     this.reconciler = client ? new Reconciler(client, opts.journal) : null;
   }
 
@@ -125,7 +131,9 @@ export class LvsManager {
   /** Configuration warnings from the last load/reload (quorum clamped, duplicate servers ...). */
   warnings: string[] = [];
 
-  private kick(): void {
+  private kick(vs?: VirtualServerSpec): void {
+    if (vs) this.desiredByVs.delete(vs);
+    else this.desiredByVs.clear();
     if (!this.reconciler || this.kicked || this.stopped) return;
     this.kicked = true;
     setImmediate(() => {
@@ -138,7 +146,17 @@ export class LvsManager {
   /** Reconcile now with the current health; resolves with this round's result. */
   syncNow(): Promise<SyncResult | null> {
     if (!this.reconciler) return Promise.resolve(null);
-    const desired = desiredTable(this.engine.specs(), (vs) => this.engine.health(vs));
+    const specs = this.engine.specs();
+    const desired: DesiredService[] = [];
+    const next = new Map<VirtualServerSpec, DesiredService[]>();
+    for (const vs of specs) {
+      let d = this.desiredByVs.get(vs);
+      if (!d) d = desiredServices(vs, this.engine.health(vs));
+      next.set(vs, d);
+      for (const x of d) desired.push(x);
+    }
+    // only the current specs: a reload's replaced ones drop out
+    this.desiredByVs = next;
     const p = this.reconciler.sync(desired);
     this.last = p;
     return p;
@@ -152,6 +170,17 @@ export class LvsManager {
       await new Promise<void>((r) => setImmediate(r));
       if (p === this.last && !this.kicked) return;
     }
+  }
+
+  /**
+   * SNMP SET of realServerWeight (keepalived check_snmp_realserver_weight): the engine takes
+   * the new effective weight and says its virtual server changed, so the next reconcile
+   * round (kick → syncNow) edits the kernel destination (EDIT_DEST, counters kept). The
+   * configured weight comes back on reload (HealthEngine.setRealServerWeight).
+   */
+  setRealServerWeight(virtualServer: string, realServer: string, weight: number, protocol?: string): { ok: true } | { ok: false; error: string } {
+    if (this.stopped) return { ok: false, error: 'LVS is stopping' };
+    return this.engine.setRealServerWeight(virtualServer, realServer, weight, protocol);
   }
 
   async reload(specs: VirtualServerSpec[]): Promise<{ engine: EngineReloadSummary; sync: SyncResult | null }> {

@@ -21,6 +21,12 @@ export interface LvsService {
   snapshot(): VirtualServerSnapshot[];
   reload(cfg: KeepwatchConfig): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * SNMP SET realServerWeight (only wired with --snmp.writable): names as in snapshot()
+   * (virtual server "192.0.2.10:80" / "fwmark:5" / "group:NAME", real server "198.51.100.11:8080");
+   * the kernel destination follows, the configured weight returns on reload.
+   */
+  setRealServerWeight(virtualServer: string, realServer: string, weight: number, protocol?: string): { ok: true } | { ok: false; error: string };
   readonly manager: LvsManager;
 }
 
@@ -57,6 +63,7 @@ export async function startLvs(o: StartLvsOptions): Promise<LvsService> {
   return {
     manager,
     snapshot: () => manager.snapshot(),
+    setRealServerWeight: (vs, rs, weight, protocol) => manager.setRealServerWeight(vs, rs, weight, protocol),
     async reload(cfg) {
       const next = lvsFromConfig(cfg);
       for (const w of next.warnings) o.journal.emit({ type: 'lvs.log', level: 'warning', message: w });

@@ -16,9 +16,10 @@
  */
 import { AttrStream, FlagsNew, createRtNetlink, ifla, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
 import { constants as osConstants } from 'node:os';
-import type { AddressInfo, AddressSpec, Family, LinkInfo, Netlink, NetlinkEvent } from './types';
+import type { AddressInfo, AddressSpec, Family, LinkInfo, Netlink, NetlinkEvent, RouteInfo, RouteSpec, RouteTypeName, RuleInfo, RuleSpec } from './types';
 import { formatIp, formatMac, parseIpv4, parseIpv6, parseMac } from './addr';
 import { ifIndex, ifName } from './libc';
+import { RTPROT_KEEPALIVED } from './route-match';
 
 export { createVmacSysctl, readSysctl, writeSysctl, sysctlPath, type VmacSysctl, type VmacSysctlOptions } from './sysctl';
 
@@ -29,6 +30,21 @@ const RTM_NEWLINK = 16;
 const RTM_DELLINK = 17;
 const RTM_NEWADDR = 20;
 const RTM_DELADDR = 21;
+const RTM_NEWROUTE = 24;
+const RTM_DELROUTE = 25;
+const RTM_NEWRULE = 32;
+const RTM_DELRULE = 33;
+const RT_SCOPE_NOWHERE = 255;
+const RT_TABLE_MAIN = 254;
+/** rtm_flags / rtnh_flags RTNH_F_ONLINK */
+const RTNH_F_ONLINK = 4;
+/** route attributes (include/uapi/linux/rtnetlink.h) used inside RTA_MULTIPATH */
+const RTA_GATEWAY = 5;
+const RTA_FLOW = 11;
+const RTN_TYPES: Record<RouteTypeName, number> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11 };
+/** fib_rule_hdr action (include/uapi/linux/fib_rules.h FR_ACT_*) */
+const FR_ACT: Record<RuleSpec['action'], number> = { table: 1, goto: 2, nop: 3, blackhole: 6, unreachable: 7, prohibit: 8 };
+const FIB_RULE_INVERT = 2;
 /** IFLA_INET6_ADDR_GEN_MODE (include/uapi/linux/if_link.h) */
 const IFLA_INET6_ADDR_GEN_MODE = 8;
 const IN6_ADDR_GEN_MODE = { eui64: 0, none: 1, stable_privacy: 2, random: 3 } as const;
@@ -88,6 +104,36 @@ function u32le(n: number): Buffer {
   return b;
 }
 
+function u8(n: number): Buffer {
+  return Buffer.from([n & 0xff]);
+}
+
+function einval(what: string, detail: string): NetlinkError {
+  return netlinkError(`${what}: ${detail}`, Object.assign(new Error(detail), { code: 'EINVAL' }));
+}
+
+/** A textual address of `family` as bytes, or an EINVAL error naming the field. */
+function addrBytes(family: Family, a: string, field: string, what: string): Buffer {
+  const b = family === 'ipv4' ? parseIpv4(a) : parseIpv6(a);
+  if (!b) throw einval(what, `bad ${family} ${field} ${a}`);
+  return b;
+}
+
+function prefixOk(family: Family, n: number | undefined, field: string, what: string): number {
+  const v = n ?? (family === 'ipv4' ? 32 : 128);
+  if (!Number.isInteger(v) || v < 0 || v > (family === 'ipv4' ? 32 : 128)) throw einval(what, `bad ${field} prefix length ${n}`);
+  return v;
+}
+
+/** "ip route" style text of a spec for error messages (the config text when there is one). */
+function routeWhat(op: string, r: RouteSpec): string {
+  return `${op} route ${r.text ?? `${r.dst}/${r.prefix}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.table !== RT_TABLE_MAIN ? ` table ${r.table}` : ''}`}`;
+}
+
+function ruleWhat(op: string, r: RuleSpec): string {
+  return `${op} rule ${r.text ?? `${r.from ? `from ${r.from}/${r.fromPrefix}` : 'from all'}${r.to ? ` to ${r.to}/${r.toPrefix}` : ''} ${r.action}${r.table !== undefined ? ` ${r.table}` : ''}`}`;
+}
+
 function familyOf(n: number | undefined): Family | null {
   return n === AF_INET ? 'ipv4' : n === AF_INET6 ? 'ipv6' : null;
 }
@@ -111,6 +157,8 @@ class RtNetlink implements Netlink {
   private readonly eventCbs: Array<(e: NetlinkEvent) => void> = [];
   private readonly errorCbs: Array<(e: Error) => void> = [];
   private readonly names = new Map<number, string>();
+  /** route/rule multicast groups asked for by monitorRoutes() */
+  private readonly extraGroups = new Set<'IPV4_ROUTE' | 'IPV6_ROUTE' | 'IPV4_RULE' | 'IPV6_RULE'>();
   private closed = false;
 
   constructor() {
@@ -310,6 +358,251 @@ class RtNetlink implements Netlink {
     await this.call(what, () => this.req.setLink({ index }, { afSpec }, this.opts()));
   }
 
+  // ------------------------------------------------------------ routes / rules
+
+  /**
+   * rtmsg + attributes for one route, as keepalived 2.2.7 vrrp_iproute.c netlink_route()
+   * builds them: protocol RTPROT_KEEPALIVED unless configured; on delete scope NOWHERE
+   * (matches any) and the type only when one was configured.
+   */
+  private routeRequest(r: RouteSpec, del: boolean, what: string): { data: rt.Route; attrs: rt.RouteAttrs } {
+    if (r.unsupported?.length) {
+      throw netlinkError(`${what}: not supported by keepwatch's netlink adapter: ${r.unsupported.join(', ')}`, Object.assign(new Error('unsupported'), { code: 'EOPNOTSUPP' }));
+    }
+    const fam = r.family;
+    const dstLen = prefixOk(fam, r.prefix, 'destination', what);
+    if (!Number.isInteger(r.table) || r.table < 0 || r.table > 0xffffffff) throw einval(what, `bad table ${r.table}`);
+    let type = 0;
+    if (r.type !== undefined) {
+      type = typeof r.type === 'number' ? r.type : RTN_TYPES[r.type];
+      if (type === undefined || !Number.isInteger(type) || type < 0 || type > 255) throw einval(what, `bad route type ${String(r.type)}`);
+    } else if (!del) type = RTN_TYPES.unicast;
+    const data: rt.Route = {
+      family: fam === 'ipv4' ? AF_INET : AF_INET6,
+      dstLen,
+      tos: r.tos ?? 0,
+      // tables above 255 travel in RTA_TABLE with rtm_table RT_TABLE_UNSPEC
+      table: r.table < 256 ? r.table : 0,
+      protocol: r.protocol ?? RTPROT_KEEPALIVED,
+      scope: r.scope ?? (del ? RT_SCOPE_NOWHERE : 0),
+      type,
+    };
+    if (r.onlink) data.flags = { __unknown: RTNH_F_ONLINK };
+    const attrs: rt.RouteAttrs = { dst: addrBytes(fam, r.dst, 'destination', what) };
+    if (r.table >= 256) attrs.table = r.table;
+    if (r.from !== undefined) {
+      attrs.src = addrBytes(fam, r.from, 'from', what);
+      data.srcLen = prefixOk(fam, r.fromPrefix, 'from', what);
+    }
+    if (r.src !== undefined) attrs.prefsrc = addrBytes(fam, r.src, 'src', what);
+    if (r.via !== undefined) attrs.gateway = addrBytes(fam, r.via, 'via', what);
+    if (r.dev !== undefined) attrs.oif = this.index(r.dev, what);
+    if (r.metric !== undefined) attrs.priority = r.metric;
+    if (r.realms !== undefined) attrs.flow = r.realms;
+    if (r.expires !== undefined) attrs.expires = u32le(r.expires);
+    if (r.pref !== undefined) attrs.pref = u8(r.pref);
+    if (r.ttlPropagate !== undefined) attrs.ttlPropagate = r.ttlPropagate ? 1 : 0;
+    const m = r.metrics;
+    if (m) {
+      const metrics: rt.RouteMetrics = {};
+      const num: Array<[keyof typeof m, keyof rt.RouteMetrics]> = [
+        ['mtu', 'mtu'],
+        ['window', 'window'],
+        ['rtt', 'rtt'],
+        ['rttvar', 'rttvar'],
+        ['ssthresh', 'ssthresh'],
+        ['cwnd', 'cwnd'],
+        ['advmss', 'advmss'],
+        ['reordering', 'reordering'],
+        ['hoplimit', 'hoplimit'],
+        ['initcwnd', 'initcwnd'],
+        ['features', 'features'],
+        ['rtoMin', 'rtoMin'],
+        ['initrwnd', 'initrwnd'],
+        ['quickack', 'quickack'],
+        ['fastopenNoCookie', 'fastopenNoCookie'],
+      ];
+      for (const [k, a] of num) {
+        const v = m[k];
+        if (typeof v === 'number') (metrics as Record<string, Buffer>)[a] = u32le(v >>> 0);
+      }
+      // RTAX_CC_ALGO: the name, as keepalived sends it (no NUL)
+      if (m.congctl) metrics.ccAlgo = Buffer.from(m.congctl);
+      if (Object.keys(metrics).length) {
+        if (m.lock) metrics.lock = u32le(m.lock >>> 0);
+        attrs.metrics = metrics;
+      }
+    }
+    if (r.nexthops?.length) attrs.multipath = this.multipath(r, what);
+    return { data, attrs };
+  }
+
+  /** RTA_MULTIPATH: struct rtnexthop {len, flags, hops, ifindex} + RTA_GATEWAY/RTA_FLOW per hop. */
+  private multipath(r: RouteSpec, what: string): Buffer {
+    const parts: Buffer[] = [];
+    for (const nh of r.nexthops ?? []) {
+      const attrs: Buffer[] = [];
+      if (nh.via !== undefined) attrs.push(nla(RTA_GATEWAY, addrBytes(r.family, nh.via, 'nexthop via', what)));
+      if (nh.realms !== undefined) attrs.push(nla(RTA_FLOW, u32le(nh.realms)));
+      const body = Buffer.concat(attrs);
+      const h = Buffer.alloc(8);
+      h.writeUInt16LE(8 + body.length, 0);
+      h.writeUInt8(nh.onlink ? RTNH_F_ONLINK : 0, 2);
+      const w = nh.weight ?? 1;
+      if (!Number.isInteger(w) || w < 1 || w > 256) throw einval(what, `bad nexthop weight ${w}`);
+      h.writeUInt8(w - 1, 3);
+      h.writeInt32LE(nh.dev !== undefined ? this.index(nh.dev, what) : 0, 4);
+      parts.push(h, body);
+    }
+    return Buffer.concat(parts);
+  }
+
+  async addRoute(r: RouteSpec, opts: { replace?: boolean } = {}): Promise<void> {
+    const what = routeWhat(opts.replace ? 'replace' : 'add', r);
+    const { data, attrs } = this.routeRequest(r, false, what);
+    // keepalived: NLM_F_CREATE, plus EXCL for "add", APPEND for "append", REPLACE on reload
+    let flags = FlagsNew.CREATE;
+    if (opts.replace) flags |= FlagsNew.REPLACE;
+    else if (r.mode === 'add') flags |= FlagsNew.EXCL;
+    else if (r.mode === 'append') flags |= FlagsNew.APPEND;
+    await this.call(what, () => this.req.newRoute(data, attrs, this.opts(flags)));
+  }
+
+  async delRoute(r: RouteSpec): Promise<void> {
+    const what = routeWhat('delete', r);
+    const { data, attrs } = this.routeRequest(r, true, what);
+    // only what identifies the route: metrics and multipath are not matched on delete
+    delete attrs.metrics;
+    delete attrs.multipath;
+    delete attrs.expires;
+    delete attrs.pref;
+    delete attrs.ttlPropagate;
+    await this.call(what, () => this.req.delRoute(data, attrs, this.opts()));
+  }
+
+  /** fib_rule_hdr + FRA_* attributes, as keepalived 2.2.7 vrrp_iprule.c netlink_rule() builds them. */
+  private ruleRequest(r: RuleSpec, what: string): { data: rt.Rule; attrs: rt.RuleAttrs } {
+    const fam = r.family;
+    const action = FR_ACT[r.action];
+    if (action === undefined) throw einval(what, `bad rule action ${String(r.action)}`);
+    const data: rt.Rule = { family: fam === 'ipv4' ? AF_INET : AF_INET6, tos: r.tos ?? 0, action };
+    const attrs: rt.RuleAttrs = {};
+    if (r.action === 'table' && !r.l3mdev) {
+      const t = r.table ?? RT_TABLE_MAIN;
+      if (!Number.isInteger(t) || t < 0 || t > 0xffffffff) throw einval(what, `bad table ${t}`);
+      if (t < 256) data.table = t === 0 ? RT_TABLE_MAIN : t;
+      else attrs.table = t;
+    }
+    if (r.not) data.flags = { invert: true };
+    if (r.from !== undefined) {
+      attrs.src = addrBytes(fam, r.from, 'from', what);
+      data.srcLen = prefixOk(fam, r.fromPrefix, 'from', what);
+    }
+    if (r.to !== undefined) {
+      attrs.dst = addrBytes(fam, r.to, 'to', what);
+      data.dstLen = prefixOk(fam, r.toPrefix, 'to', what);
+    }
+    if (r.priority !== undefined) attrs.priority = r.priority;
+    if (r.fwmark !== undefined) attrs.fwmark = r.fwmark >>> 0;
+    if (r.fwmask !== undefined) attrs.fwmask = r.fwmask >>> 0;
+    if (r.realms !== undefined) attrs.flow = r.realms >>> 0;
+    if (r.suppressPrefixLength !== undefined) {
+      const b = Buffer.alloc(4);
+      b.writeInt32LE(r.suppressPrefixLength);
+      attrs.suppressPrefixlen = b;
+    }
+    if (r.suppressIfgroup !== undefined) attrs.suppressIfgroup = u32le(r.suppressIfgroup >>> 0);
+    if (r.iif !== undefined) attrs.iifname = r.iif;
+    if (r.oif !== undefined) attrs.oifname = r.oif;
+    if (r.tunnelId !== undefined) {
+      // FRA_TUN_ID is big-endian (keepalived: htobe64)
+      const b = Buffer.alloc(8);
+      try {
+        b.writeBigUInt64BE(BigInt(r.tunnelId));
+      } catch {
+        throw einval(what, `bad tunnel-id ${r.tunnelId}`);
+      }
+      attrs.tunId = b;
+    }
+    if (r.uidRange) attrs.uidRange = { start: r.uidRange[0], end: r.uidRange[1] };
+    if (r.l3mdev) attrs.l3Mdev = 1;
+    if (r.protocol !== undefined) attrs.protocol = r.protocol;
+    if (r.ipProto !== undefined) attrs.ipProto = r.ipProto;
+    if (r.sport) attrs.sportRange = { start: r.sport[0], end: r.sport[1] };
+    if (r.dport) attrs.dportRange = { start: r.dport[0], end: r.dport[1] };
+    if (r.action === 'goto') {
+      if (r.goto === undefined) throw einval(what, 'goto without target');
+      attrs.goto = r.goto;
+    }
+    return { data, attrs };
+  }
+
+  async addRule(r: RuleSpec): Promise<void> {
+    const what = ruleWhat('add', r);
+    const { data, attrs } = this.ruleRequest(r, what);
+    // keepalived: NLM_F_CREATE|NLM_F_EXCL (the kernel would otherwise add a duplicate rule)
+    await this.call(what, () => this.req.newRule(data, attrs, this.opts(FlagsNew.CREATE | FlagsNew.EXCL)));
+  }
+
+  async delRule(r: RuleSpec): Promise<void> {
+    const what = ruleWhat('delete', r);
+    const { data, attrs } = this.ruleRequest(r, what);
+    await this.call(what, () => this.req.delRule(data, attrs, this.opts()));
+  }
+
+  /** rtmsg header (12 bytes, read directly: the package maps numbers to enum names) + attributes */
+  private toRoute(b: Buffer): RouteInfo | null {
+    if (b.length < 12) return null;
+    const family = familyOf(b[0]);
+    if (!family) return null;
+    const a = rt.parseRouteAttrs(b.subarray(12));
+    const info: RouteInfo = {
+      family,
+      dst: a.dst ? formatIp(a.dst) : family === 'ipv4' ? '0.0.0.0' : '::',
+      prefix: b[1]!,
+      tos: b[3]!,
+      table: a.table ?? b[4]!,
+      protocol: b[5]!,
+      scope: b[6]!,
+      type: b[7]!,
+      metric: a.priority ?? 0,
+    };
+    if (a.oif !== undefined) {
+      info.oif = a.oif;
+      const n = this.nameOf(a.oif);
+      if (n) info.ifname = n;
+    }
+    if (a.gateway) info.via = formatIp(a.gateway);
+    return info;
+  }
+
+  /** fib_rule_hdr (family, dst_len, src_len, tos, table, res1, res2, action, flags u32) + FRA_* */
+  private toRule(b: Buffer): RuleInfo | null {
+    if (b.length < 12) return null;
+    const family = familyOf(b[0]);
+    if (!family) return null;
+    const a = rt.parseRuleAttrs(b.subarray(12));
+    const info: RuleInfo = {
+      family,
+      priority: a.priority ?? 0,
+      action: b[7]!,
+      table: a.table ?? b[4]!,
+      fromPrefix: b[2]!,
+      toPrefix: b[1]!,
+      not: (b.readUInt32LE(8) & FIB_RULE_INVERT) !== 0,
+      tos: b[3]!,
+    };
+    if (a.goto !== undefined) info.goto = a.goto;
+    if (a.src) info.from = formatIp(a.src);
+    if (a.dst) info.to = formatIp(a.dst);
+    if (a.fwmark !== undefined) info.fwmark = a.fwmark;
+    if (a.fwmask !== undefined) info.fwmask = a.fwmask;
+    if (a.iifname !== undefined) info.iif = a.iifname;
+    if (a.oifname !== undefined) info.oif = a.oifname;
+    if (a.protocol !== undefined) info.protocol = a.protocol;
+    return info;
+  }
+
   onEvent(cb: (e: NetlinkEvent) => void): void {
     this.eventCbs.push(cb);
     if (this.ev || this.closed) return;
@@ -324,7 +617,26 @@ class RtNetlink implements Netlink {
     ev.addMembership('LINK');
     ev.addMembership('IPV4_IFADDR');
     ev.addMembership('IPV6_IFADDR');
+    for (const g of this.extraGroups) ev.addMembership(g);
     this.ev = ev;
+  }
+
+  monitorRoutes(groups: { ipv4Routes?: boolean; ipv6Routes?: boolean; ipv4Rules?: boolean; ipv6Rules?: boolean }): void {
+    const want: Array<['IPV4_ROUTE' | 'IPV6_ROUTE' | 'IPV4_RULE' | 'IPV6_RULE', boolean | undefined]> = [
+      ['IPV4_ROUTE', groups.ipv4Routes],
+      ['IPV6_ROUTE', groups.ipv6Routes],
+      ['IPV4_RULE', groups.ipv4Rules],
+      ['IPV6_RULE', groups.ipv6Rules],
+    ];
+    for (const [g, on] of want) {
+      if (!on || this.extraGroups.has(g)) continue;
+      this.extraGroups.add(g);
+      try {
+        this.ev?.addMembership(g);
+      } catch (e) {
+        this.fail(netlinkError(`netlink event socket: join ${g}`, e));
+      }
+    }
   }
 
   onError(cb: (err: Error) => void): void {
@@ -342,6 +654,12 @@ class RtNetlink implements Netlink {
       } else if (msg.type === RTM_NEWADDR || msg.type === RTM_DELADDR) {
         const addr = this.toAddr(rt.parseAddressMessage(msg.data));
         if (addr) e = { kind: 'addr', op: msg.type === RTM_NEWADDR ? 'new' : 'del', addr };
+      } else if (msg.type === RTM_NEWROUTE || msg.type === RTM_DELROUTE) {
+        const route = this.toRoute(msg.data);
+        if (route) e = { kind: 'route', op: msg.type === RTM_NEWROUTE ? 'new' : 'del', route };
+      } else if (msg.type === RTM_NEWRULE || msg.type === RTM_DELRULE) {
+        const rule = this.toRule(msg.data);
+        if (rule) e = { kind: 'rule', op: msg.type === RTM_NEWRULE ? 'new' : 'del', rule };
       }
     } catch (err) {
       this.fail(netlinkError(`parse netlink event type ${msg.type}`, err));

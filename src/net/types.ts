@@ -77,9 +77,169 @@ export interface AddressInfo extends AddressSpec {
   ifindex: number;
 }
 
+/** iproute2 / keepalived route type names (include/uapi/linux/rtnetlink.h RTN_*) */
+export type RouteTypeName = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'nat' | 'xresolve';
+
+/** One hop of a multipath route (keepalived `nexthop via X dev Y weight W onlink`). */
+export interface RouteNexthopSpec {
+  via?: string;
+  dev?: string;
+  /** 1..256 (rtnh_hops = weight - 1) */
+  weight?: number;
+  onlink?: boolean;
+  realms?: number;
+}
+
+/**
+ * One route as keepalived's netlink_route() sends it (virtual_routes / static_routes).
+ * Addresses are textual; the adapter resolves interface names to indexes at call time.
+ */
+export interface RouteSpec {
+  family: Family;
+  /** destination network address (0.0.0.0 / :: with prefix 0 = default) */
+  dst: string;
+  prefix: number;
+  /** RTA_SRC: source-specific routing, IPv6 only (keepalived/iproute2 "from") */
+  from?: string;
+  fromPrefix?: number;
+  /** RTA_PREFSRC (keepalived/iproute2 "src") */
+  src?: string;
+  /** RTA_GATEWAY */
+  via?: string;
+  /** RTA_OIF */
+  dev?: string;
+  /** 254 = main; > 255 goes in RTA_TABLE */
+  table: number;
+  /** RTA_PRIORITY */
+  metric?: number;
+  scope?: number;
+  /** rtm_protocol; keepalived default RTPROT_KEEPALIVED (18), the mark its route monitor looks for */
+  protocol?: number;
+  /** undefined = unicast (and on delete: any type, as keepalived only sends a type it was given) */
+  type?: RouteTypeName | number;
+  tos?: number;
+  /** RTNH_F_ONLINK */
+  onlink?: boolean;
+  /** RTA_FLOW */
+  realms?: number;
+  /** RTA_EXPIRES (IPv6), seconds */
+  expires?: number;
+  /** RTA_PREF (IPv6 router preference: 0 medium, 1 high, 3 low) */
+  pref?: number;
+  /** RTA_TTL_PROPAGATE */
+  ttlPropagate?: boolean;
+  /** RTA_METRICS; `lock` is the RTAX_LOCK bit mask (1 << RTAX_*) */
+  metrics?: {
+    mtu?: number;
+    window?: number;
+    rtt?: number;
+    rttvar?: number;
+    ssthresh?: number;
+    cwnd?: number;
+    advmss?: number;
+    reordering?: number;
+    hoplimit?: number;
+    initcwnd?: number;
+    features?: number;
+    rtoMin?: number;
+    initrwnd?: number;
+    quickack?: number;
+    congctl?: string;
+    fastopenNoCookie?: number;
+    lock?: number;
+  };
+  /** RTA_MULTIPATH */
+  nexthops?: RouteNexthopSpec[];
+  /** ip route add (NLM_F_EXCL) / append (NLM_F_APPEND) / prepend (neither): keepalived's default is prepend */
+  mode?: 'add' | 'append' | 'prepend';
+  /** options in the configuration this adapter cannot express (encap, vrf…): the adapter refuses the route */
+  unsupported?: string[];
+  /** keepalived's format_iproute() text, for logs, the journal and /json (not sent to the kernel) */
+  text?: string;
+  /** keepalived no_track: an external deletion is ignored (not sent to the kernel) */
+  noTrack?: boolean;
+}
+
+/** One policy routing rule as keepalived's netlink_rule() sends it (virtual_rules / static_rules). */
+export interface RuleSpec {
+  family: Family;
+  from?: string;
+  fromPrefix?: number;
+  to?: string;
+  toPrefix?: number;
+  /** FIB_RULE_INVERT ("not") */
+  not?: boolean;
+  priority?: number;
+  action: 'table' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
+  table?: number;
+  goto?: number;
+  tos?: number;
+  fwmark?: number;
+  fwmask?: number;
+  realms?: number;
+  suppressPrefixLength?: number;
+  suppressIfgroup?: number;
+  /** FRA_IFNAME (keepalived "dev"/"iif") */
+  iif?: string;
+  oif?: string;
+  /** FRA_TUN_ID, decimal text (u64) */
+  tunnelId?: string;
+  uidRange?: [number, number];
+  l3mdev?: boolean;
+  /** FRA_PROTOCOL; keepalived sets RTPROT_KEEPALIVED (18) on tracked rules */
+  protocol?: number;
+  ipProto?: number;
+  sport?: [number, number];
+  dport?: [number, number];
+  /** keepalived's format_iprule() text (not sent to the kernel) */
+  text?: string;
+  noTrack?: boolean;
+}
+
+/** A route as the kernel reports it (RTM_NEWROUTE / RTM_DELROUTE). */
+export interface RouteInfo {
+  family: Family;
+  dst: string;
+  prefix: number;
+  table: number;
+  /** RTA_PRIORITY (absent = 0) */
+  metric: number;
+  tos: number;
+  protocol: number;
+  type: number;
+  scope: number;
+  oif?: number;
+  ifname?: string;
+  via?: string;
+}
+
+/** A rule as the kernel reports it (RTM_NEWRULE / RTM_DELRULE). */
+export interface RuleInfo {
+  family: Family;
+  priority: number;
+  /** FR_ACT_*: 1 table, 2 goto, 3 nop, 6 blackhole, 7 unreachable, 8 prohibit */
+  action: number;
+  table: number;
+  goto?: number;
+  from?: string;
+  fromPrefix: number;
+  to?: string;
+  toPrefix: number;
+  not: boolean;
+  tos: number;
+  fwmark?: number;
+  fwmask?: number;
+  iif?: string;
+  oif?: string;
+  protocol?: number;
+}
+
 export type NetlinkEvent =
   | { kind: 'link'; op: 'new' | 'del'; link: LinkInfo }
-  | { kind: 'addr'; op: 'new' | 'del'; addr: AddressInfo };
+  | { kind: 'addr'; op: 'new' | 'del'; addr: AddressInfo }
+  /** only after monitorRoutes() asked for the family */
+  | { kind: 'route'; op: 'new' | 'del'; route: RouteInfo }
+  | { kind: 'rule'; op: 'new' | 'del'; rule: RuleInfo };
 
 /** rtnetlink operations (the `netlink` npm package behind this seam). */
 export interface Netlink {
@@ -96,6 +256,20 @@ export interface Netlink {
   onEvent(cb: (e: NetlinkEvent) => void): void;
   /** socket-level failures, e.g. ENOBUFS on the event socket (events lost: re-read links/addresses) */
   onError?(cb: (err: Error) => void): void;
+  /**
+   * Routes and rules (virtual_routes/virtual_rules, static_routes/static_rules). Optional so
+   * that adapters without them (test fakes) still fit; callers report their absence.
+   * addRoute `replace`: NLM_F_CREATE|NLM_F_REPLACE (keepalived's reload of a kept route).
+   */
+  addRoute?(r: RouteSpec, opts?: { replace?: boolean }): Promise<void>;
+  delRoute?(r: RouteSpec): Promise<void>;
+  addRule?(r: RuleSpec): Promise<void>;
+  delRule?(r: RuleSpec): Promise<void>;
+  /**
+   * Also deliver route / rule events of these families (keepalived set_extra_netlink_monitoring:
+   * RTNLGRP_IPV4_ROUTE… only when a tracked route or rule needs them). Adds, never drops.
+   */
+  monitorRoutes?(groups: { ipv4Routes?: boolean; ipv6Routes?: boolean; ipv4Rules?: boolean; ipv6Rules?: boolean }): void;
   /** IPv6 VMAC: IN6_ADDR_GEN_MODE_NONE before link up, so no link-local is derived from the VRRP MAC */
   setIpv6AddrGenMode?(name: string, mode: 'eui64' | 'none' | 'stable_privacy' | 'random'): Promise<void>;
   close(): void;

@@ -45,8 +45,15 @@ export interface SnmpWritable {
   setBasePriority?: (instance: string, priority: number) => { ok: true } | { ok: false; error: string };
   /** vrrpInstancePreempt (keepalived vrrp_snmp_instance_preempt) */
   setPreempt?: (instance: string, preempt: boolean) => { ok: true } | { ok: false; error: string };
-  /** realServerWeight (keepalived check_snmp_realserver_weight) */
-  setRealServerWeight?: (virtualServer: string, realServer: string, weight: number) => { ok: true } | { ok: false; error: string };
+  /**
+   * realServerWeight (keepalived check_snmp_realserver_weight). The row index (virtual
+   * server position, real server position with the sorry server first) is resolved here to
+   * the snapshot names: `virtualServer` = VirtualServerSnapshot.name ("192.0.2.10:80",
+   * "fwmark:5", "group:NAME"), `realServer` = RealServerSnapshot.address
+   * ("198.51.100.11:8080"), `protocol` = VirtualServerSnapshot.protocol (TCP and UDP
+   * services may share a name).
+   */
+  setRealServerWeight?: (virtualServer: string, realServer: string, weight: number, protocol?: string) => { ok: true } | { ok: false; error: string };
 }
 
 export interface KeepalivedMibOptions {
@@ -55,6 +62,9 @@ export interface KeepalivedMibOptions {
   checker: boolean;
   writable?: SnmpWritable;
 }
+
+/** keepalived IPVS_WEIGHT_LIMIT (ip_vs.h: INT32_MAX; destination weights are s32 in the kernel) */
+const IPVS_WEIGHT_LIMIT = 2147483647;
 
 const V4_MCAST = [224, 0, 0, 18];
 const V6_MCAST = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12];
@@ -355,13 +365,19 @@ function realServerWeightSetter(opts: KeepalivedMibOptions): SetTester<RsRow> | 
   return (row, value) => {
     const v = integerValue(value);
     if (v === undefined) return { error: AxError.WrongType };
-    // IPVS destination weights are 0..65535 (ip_vs.h IP_VS_DEST_ATTR_WEIGHT is u32, ipvsadm caps at 65535)
-    if (v < 0 || v > 65535) return { error: AxError.WrongValue };
+    // The range a configured real-server weight has (keepalived check_parser.c
+    // rs_weight_handler: 0..IPVS_WEIGHT_LIMIT; the kernel refuses negative weights).
+    // keepalived itself checks only the type and then stores the first byte of the value
+    // ((unsigned)(*var_val)), so a SET of 300 gives weight 44 there; we take the whole value.
+    if (v < 0 || v > IPVS_WEIGHT_LIMIT) return { error: AxError.WrongValue };
     if (!row) return { error: AxError.NoCreation };
     // keepalived never sets a sorry server's weight via SNMP
     if (row.sorry) return { error: AxError.NotWritable };
     const old = row.rs.weight;
-    return { commit: () => setter(row.vs.name, row.rs.address, v), undo: () => setter(row.vs.name, row.rs.address, old) };
+    const { name, protocol } = row.vs;
+    const rs = row.rs.address;
+    // undo (a later varbind of the same SET failed) writes back the weight read at TestSet
+    return { commit: () => setter(name, rs, v, protocol), undo: () => setter(name, rs, old, protocol) };
   };
 }
 

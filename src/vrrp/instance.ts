@@ -20,7 +20,8 @@ import { performance } from 'node:perf_hooks';
 import type { InstanceSnapshot, InstanceStats } from '../state/snapshot';
 import type { Journal } from '../journal/journal';
 import type { VrrpErrorCounter, VrrpState } from '../journal/events';
-import type { AddressSpec, Announcer, Netlink, ReceivedPacket, VrrpSocket } from '../net/types';
+import type { AddressSpec, Announcer, Netlink, ReceivedPacket, RouteSpec, RuleSpec, VrrpSocket } from '../net/types';
+import { benignRouteError, routeAttrsKey, routeKey, ruleKey } from '../net/route-match';
 import { acceptsAdverts, createFsm, masterDownMs, shouldCheckAddresses, skewMs, step, type FaultEntry, type FsmAction, type FsmConfig, type FsmEvent, type FsmState, type LogLevel, type TimerName } from './fsm';
 import { canonicalIp, decodeAdvert, encodeAdvert, patchPriority, peekHeader, VRRP_MCAST_GROUP4, VRRP_MCAST_GROUP6, type ChecksumMode, type UnicastPeer } from './packet';
 import { advertIntField } from './timing';
@@ -125,6 +126,13 @@ export interface InstanceOptions {
   vips: AddressSpec[];
   /** virtual_ipaddress_excluded: installed on MASTER, never advertised */
   evips?: AddressSpec[];
+  /**
+   * virtual_routes: added after the VIPs on becoming MASTER, removed before them on leaving
+   * it (keepalived 2.2.7 vrrp_state_become_master / vrrp_restore_interface)
+   */
+  routes?: RouteSpec[];
+  /** virtual_rules: added after the routes, removed before them */
+  rules?: RuleSpec[];
   /** v2 authentication: 0 none, 1 PASS */
   authType?: number;
   authPass?: string;
@@ -243,6 +251,9 @@ export class InstanceRunner {
   lastAdvertReceivedWall = 0;
   lastTransitionWall = 0;
   private enteredStateMono: number | null = null;
+  /** routes / rules this instance put in the kernel, by identity (keepalived ip_route_t.set / ip_rule_t.set) */
+  private readonly routesSet = new Map<string, RouteSpec>();
+  private readonly rulesSet = new Map<string, RuleSpec>();
   private readonly timeInStateMs: Record<VrrpState, number> = { INIT: 0, BACKUP: 0, MASTER: 0, FAULT: 0, STOP: 0 };
 
   constructor(opts: InstanceOptions, deps: InstanceDeps) {
@@ -357,6 +368,31 @@ export class InstanceRunner {
     this.dispatch({ type: 'vipDeleted' });
   }
 
+  /** The virtual routes / rules the kernel has from this instance now (text), for /json and dumps. */
+  installedRoutes(): { routes: string[]; rules: string[] } {
+    return { routes: [...this.routesSet.values()].map((r) => r.text ?? routeKey(r)), rules: [...this.rulesSet.values()].map((r) => r.text ?? ruleKey(r)) };
+  }
+
+  /**
+   * A kernel RTM_DELROUTE matched one of our virtual routes (the engine matches, keepalived
+   * netlink_route_filter): it is no longer set; unless `no_track`, a MASTER falls back and
+   * retakes at once, re-adding it (set_vrrp_backup, as for a deleted VIP).
+   */
+  routeDeleted(r: RouteSpec): void {
+    const had = this.routesSet.delete(routeKey(r));
+    if (r.noTrack || !had || this.fsm.state !== 'MASTER' || !this.fsm.vipSet) return;
+    this.log('info', `virtual route ${r.text ?? routeKey(r)} deleted externally - leaving MASTER`);
+    this.dispatch({ type: 'vipDeleted' });
+  }
+
+  /** Same for a virtual rule (keepalived netlink_rule_filter). */
+  ruleDeleted(r: RuleSpec): void {
+    const had = this.rulesSet.delete(ruleKey(r));
+    if (r.noTrack || !had || this.fsm.state !== 'MASTER' || !this.fsm.vipSet) return;
+    this.log('info', `virtual rule ${r.text ?? ruleKey(r)} deleted externally - leaving MASTER`);
+    this.dispatch({ type: 'vipDeleted' });
+  }
+
   /** SIGHUP: new options for the matched instance; state and counters are kept. */
   reload(opts: InstanceOptions): void {
     const old = this.opts;
@@ -369,9 +405,15 @@ export class InstanceRunner {
     const removed = oldAll.filter((a) => !newAll.some((b) => key(a) === key(b)));
     const added = newAll.filter((a) => !oldAll.some((b) => key(a) === key(b)));
     if (this.fsm.vipSet) {
-      // clear_diff_vrrp_vip / restore_vrrp_state: drop what went away, add what is new
+      // keepalived clear_diff_vrrp: rules and routes that went away first, then the VIPs;
+      // restore_vrrp_state: new VIPs, then routes (all re-added: the kernel may have dropped
+      // some silently with a VIP) and new rules
+      this.kernelOps('rule', 'prune');
+      this.kernelOps('route', 'prune');
       if (removed.length) this.netOps('remove', removed);
       if (added.length) this.netOps('add', added);
+      this.kernelOps('route', 'fill');
+      this.kernelOps('rule', 'fill');
     }
     this.dispatch({ type: 'reload', cfg: opts.fsm, vipsAdded: added.length > 0 });
   }
@@ -600,6 +642,86 @@ export class InstanceRunner {
     });
   }
 
+  /**
+   * Virtual routes (kind 'route') or rules on the netlink chain, after/before the VIPs:
+   *  - add: every configured one not set yet (netlink_rtlist / netlink_rulelist ADD);
+   *  - remove: every one we set, whatever the configuration says now (DEL of `set` ones);
+   *  - prune (reload): remove the set ones the new configuration no longer has;
+   *  - fill (reload): add the new ones; routes kept with changed attributes are replaced
+   *    (NLM_F_REPLACE) and unchanged ones re-added quietly (restore_vrrp_state's forced add).
+   * Errors are journalled (vrrp.route ok:false) and logged, never thrown.
+   */
+  private kernelOps(kind: 'route' | 'rule', op: 'add' | 'remove' | 'prune' | 'fill'): void {
+    const nl = this.deps.netlink;
+    this.netChain = this.netChain.then(async () => {
+      const set: Map<string, RouteSpec | RuleSpec> = kind === 'route' ? this.routesSet : this.rulesSet;
+      const list: Array<RouteSpec | RuleSpec> = (kind === 'route' ? this.opts.routes : this.opts.rules) ?? [];
+      const keyOf = (x: RouteSpec | RuleSpec): string => (kind === 'route' ? routeKey(x as RouteSpec) : ruleKey(x as RuleSpec));
+      const text = (x: RouteSpec | RuleSpec): string => x.text ?? keyOf(x);
+      const journal = (o: 'add' | 'remove', x: RouteSpec | RuleSpec, ok: boolean, error?: string): void => {
+        this.deps.journal.emit({ type: 'vrrp.route', ...this.ref(), op: o, route: text(x), ok, ...(kind === 'rule' ? { kind: 'rule' as const } : {}), ...(error !== undefined ? { error } : {}) });
+      };
+      const call = async (o: 'add' | 'remove', x: RouteSpec | RuleSpec, replace = false): Promise<void> => {
+        if (kind === 'route') {
+          const f = o === 'add' ? nl.addRoute : nl.delRoute;
+          if (!f) throw Object.assign(new Error('the netlink adapter cannot manage routes'), { code: 'EOPNOTSUPP' });
+          await (o === 'add' ? nl.addRoute!(x as RouteSpec, replace ? { replace } : undefined) : nl.delRoute!(x as RouteSpec));
+        } else {
+          if (!(o === 'add' ? nl.addRule : nl.delRule)) throw Object.assign(new Error('the netlink adapter cannot manage rules'), { code: 'EOPNOTSUPP' });
+          await (o === 'add' ? nl.addRule!(x as RuleSpec) : nl.delRule!(x as RuleSpec));
+        }
+      };
+      const add = async (x: RouteSpec | RuleSpec, opts: { replace?: boolean; quiet?: boolean } = {}): Promise<void> => {
+        try {
+          await call('add', x, opts.replace);
+          set.set(keyOf(x), x);
+          if (!opts.quiet) journal('add', x, true);
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          if (benignRouteError('add', e)) {
+            // already there: ours from before (a crash, a reload) - removed when we leave MASTER
+            set.set(keyOf(x), x);
+            if (!opts.quiet) journal('add', x, true, msg);
+            return;
+          }
+          journal('add', x, false, msg);
+          this.log('error', `cannot add ${kind} ${text(x)}: ${msg}`);
+        }
+      };
+      const remove = async (k: string, x: RouteSpec | RuleSpec): Promise<void> => {
+        set.delete(k);
+        try {
+          await call('remove', x);
+          journal('remove', x, true);
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          const benign = benignRouteError('remove', e);
+          journal('remove', x, benign, msg);
+          if (!benign) this.log('error', `cannot remove ${kind} ${text(x)}: ${msg}`);
+        }
+      };
+      if (op === 'add') {
+        for (const x of list) if (!set.has(keyOf(x))) await add(x);
+      } else if (op === 'remove') {
+        for (const [k, x] of [...set]) await remove(k, x);
+      } else if (op === 'prune') {
+        const keep = new Set(list.map(keyOf));
+        for (const [k, x] of [...set]) if (!keep.has(k)) await remove(k, x);
+      } else {
+        for (const x of list) {
+          const k = keyOf(x);
+          const old = set.get(k);
+          if (!old) await add(x);
+          else if (kind === 'route' && routeAttrsKey(old as RouteSpec) !== routeAttrsKey(x as RouteSpec)) await add(x, { replace: true });
+          else {
+            set.set(k, x);
+            if (kind === 'route') await add(x, { quiet: true });
+          }
+        }
+      }
+    });
+  }
+
   private removeResidualVips(): void {
     const all = [...this.opts.vips, ...(this.opts.evips ?? [])];
     const nl = this.deps.netlink;
@@ -692,9 +814,15 @@ export class InstanceRunner {
           this.cancelTimer(a.timer);
           break;
         case 'addVips':
+          // keepalived vrrp_state_become_master: VIPs, eVIPs, then virtual routes, then rules
           this.netOps('add', [...this.opts.vips, ...(this.opts.evips ?? [])]);
+          this.kernelOps('route', 'add');
+          this.kernelOps('rule', 'add');
           break;
         case 'removeVips':
+          // vrrp_restore_interface: rules, routes, then the VIPs
+          this.kernelOps('rule', 'remove');
+          this.kernelOps('route', 'remove');
           this.netOps('remove', [...this.opts.vips, ...(this.opts.evips ?? [])]);
           break;
         case 'sendGarp':
