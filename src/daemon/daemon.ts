@@ -124,7 +124,9 @@ export class Daemon {
     for (const b of this.cfg.bfdInstances) this.journal.emit({ type: 'vrrp.log', level: 'warning', message: `${b.file}:${b.line}: bfd_instance ${b.name} is not supported by keepwatch and is ignored` });
     for (const i of this.cfg.instances) if (i.trackBfds.length) this.journal.emit({ type: 'vrrp.log', level: 'warning', message: `${i.file}:${i.line}: (${i.name}) track_bfd is not supported and is ignored` });
     if (o.namespace) this.journal.emit({ type: 'vrrp.log', level: 'warning', message: `--namespace ${o.namespace} is not supported: run keepwatch under 'ip netns exec ${o.namespace}'` });
-    const hasVrrp = this.cfg.instances.length > 0 && !o.checkOnly;
+    // keepalived 2.2.7 runs its VRRP process for static_ipaddress/_routes/_rules alone too (have_vrrp_config)
+    const c = this.cfg;
+    const hasVrrp = (c.instances.length > 0 || c.staticAddresses.length > 0 || c.staticRoutes.length > 0 || c.staticRules.length > 0) && !o.checkOnly;
     const hasLvs = this.cfg.virtualServers.length > 0 && !o.vrrpOnly;
     for (const [file, on] of [
       [o.pidFile, true],

@@ -38,9 +38,24 @@ const RT_SCOPE_NOWHERE = 255;
 const RT_TABLE_MAIN = 254;
 /** rtm_flags / rtnh_flags RTNH_F_ONLINK */
 const RTNH_F_ONLINK = 4;
-/** route attributes (include/uapi/linux/rtnetlink.h) used inside RTA_MULTIPATH */
+/** route attributes (include/uapi/linux/rtnetlink.h enum rtattr_type_t) */
+const RTA_DST = 1;
+const RTA_OIF = 4;
 const RTA_GATEWAY = 5;
+const RTA_PRIORITY = 6;
 const RTA_FLOW = 11;
+const RTA_TABLE = 15;
+/** rule attributes (include/uapi/linux/fib_rules.h) */
+const FRA_DST = 1;
+const FRA_SRC = 2;
+const FRA_IIFNAME = 3;
+const FRA_GOTO = 4;
+const FRA_PRIORITY = 6;
+const FRA_FWMARK = 10;
+const FRA_TABLE = 15;
+const FRA_FWMASK = 16;
+const FRA_OIFNAME = 17;
+const FRA_PROTOCOL = 21;
 const RTN_TYPES: Record<RouteTypeName, number> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11 };
 /** fib_rule_hdr action (include/uapi/linux/fib_rules.h FR_ACT_*) */
 const FR_ACT: Record<RuleSpec['action'], number> = { table: 1, goto: 2, nop: 3, blackhole: 6, unreachable: 7, prohibit: 8 };
@@ -132,6 +147,19 @@ function routeWhat(op: string, r: RouteSpec): string {
 
 function ruleWhat(op: string, r: RuleSpec): string {
   return `${op} rule ${r.text ?? `${r.from ? `from ${r.from}/${r.fromPrefix}` : 'from all'}${r.to ? ` to ${r.to}/${r.toPrefix}` : ''} ${r.action}${r.table !== undefined ? ` ${r.table}` : ''}`}`;
+}
+
+/** Top-level netlink attributes of a message body: type (without NLA_F_* bits) → payload. */
+function tlvs(b: Buffer): Map<number, Buffer> {
+  const m = new Map<number, Buffer>();
+  let off = 0;
+  while (off + 4 <= b.length) {
+    const len = b.readUInt16LE(off);
+    if (len < 4 || off + len > b.length) break;
+    m.set(b.readUInt16LE(off + 2) & 0x3fff, b.subarray(off + 4, off + len));
+    off += (len + 3) & ~3;
+  }
+  return m;
 }
 
 function familyOf(n: number | undefined): Family | null {
@@ -555,24 +583,31 @@ class RtNetlink implements Netlink {
     if (b.length < 12) return null;
     const family = familyOf(b[0]);
     if (!family) return null;
-    const a = rt.parseRouteAttrs(b.subarray(12));
+    // only the attributes route matching needs, read as plain TLVs: the package's full
+    // parser throws on any struct whose size differs from its own (RTA_CACHEINFO…)
+    const a = tlvs(b.subarray(12));
+    const dst = a.get(RTA_DST);
+    const table = a.get(RTA_TABLE);
+    const prio = a.get(RTA_PRIORITY);
+    const oif = a.get(RTA_OIF);
+    const gw = a.get(RTA_GATEWAY);
     const info: RouteInfo = {
       family,
-      dst: a.dst ? formatIp(a.dst) : family === 'ipv4' ? '0.0.0.0' : '::',
+      dst: dst ? formatIp(dst) : family === 'ipv4' ? '0.0.0.0' : '::',
       prefix: b[1]!,
       tos: b[3]!,
-      table: a.table ?? b[4]!,
+      table: table && table.length >= 4 ? table.readUInt32LE(0) : b[4]!,
       protocol: b[5]!,
       scope: b[6]!,
       type: b[7]!,
-      metric: a.priority ?? 0,
+      metric: prio && prio.length >= 4 ? prio.readUInt32LE(0) : 0,
     };
-    if (a.oif !== undefined) {
-      info.oif = a.oif;
-      const n = this.nameOf(a.oif);
+    if (oif && oif.length >= 4) {
+      info.oif = oif.readUInt32LE(0);
+      const n = this.nameOf(info.oif);
       if (n) info.ifname = n;
     }
-    if (a.gateway) info.via = formatIp(a.gateway);
+    if (gw) info.via = formatIp(gw);
     return info;
   }
 
@@ -581,25 +616,41 @@ class RtNetlink implements Netlink {
     if (b.length < 12) return null;
     const family = familyOf(b[0]);
     if (!family) return null;
-    const a = rt.parseRuleAttrs(b.subarray(12));
+    const a = tlvs(b.subarray(12));
+    const u32 = (t: number): number | undefined => {
+      const v = a.get(t);
+      return v && v.length >= 4 ? v.readUInt32LE(0) : undefined;
+    };
+    const str = (t: number): string | undefined => {
+      const v = a.get(t);
+      return v ? v.toString('utf8').replace(/\0.*$/s, '') : undefined;
+    };
     const info: RuleInfo = {
       family,
-      priority: a.priority ?? 0,
+      priority: u32(FRA_PRIORITY) ?? 0,
       action: b[7]!,
-      table: a.table ?? b[4]!,
+      table: u32(FRA_TABLE) ?? b[4]!,
       fromPrefix: b[2]!,
       toPrefix: b[1]!,
       not: (b.readUInt32LE(8) & FIB_RULE_INVERT) !== 0,
       tos: b[3]!,
     };
-    if (a.goto !== undefined) info.goto = a.goto;
-    if (a.src) info.from = formatIp(a.src);
-    if (a.dst) info.to = formatIp(a.dst);
-    if (a.fwmark !== undefined) info.fwmark = a.fwmark;
-    if (a.fwmask !== undefined) info.fwmask = a.fwmask;
-    if (a.iifname !== undefined) info.iif = a.iifname;
-    if (a.oifname !== undefined) info.oif = a.oifname;
-    if (a.protocol !== undefined) info.protocol = a.protocol;
+    const go = u32(FRA_GOTO);
+    if (go !== undefined) info.goto = go;
+    const src = a.get(FRA_SRC);
+    const dst = a.get(FRA_DST);
+    if (src) info.from = formatIp(src);
+    if (dst) info.to = formatIp(dst);
+    const mark = u32(FRA_FWMARK);
+    const mask = u32(FRA_FWMASK);
+    if (mark !== undefined) info.fwmark = mark;
+    if (mask !== undefined) info.fwmask = mask;
+    const iif = str(FRA_IIFNAME);
+    const oifn = str(FRA_OIFNAME);
+    if (iif !== undefined) info.iif = iif;
+    if (oifn !== undefined) info.oif = oifn;
+    const proto = a.get(FRA_PROTOCOL);
+    if (proto && proto.length >= 1) info.protocol = proto[0]!;
     return info;
   }
 

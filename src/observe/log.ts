@@ -341,8 +341,9 @@ export function attachLogger(journal: Journal, logger: Logger, opts: AttachOptio
       }
       case 'vrrp.route': {
         const fields = { ...base, instance: e.instance, vrid: e.vrid, intf: e.intf, op: e.op, route: e.route, ok: e.ok, error: e.error };
-        if (e.ok) emit({ level: 'debug', msg: `(${e.instance}) ${e.op === 'add' ? 'adding' : 'removing'} route ${e.route}`, fields, lines: [] });
-        else emit({ level: 'error', msg: `(${e.instance}) cannot ${e.op} route ${e.route}: ${e.error ?? 'failed'}`, fields });
+        const what = e.kind ?? 'route';
+        if (e.ok) emit({ level: 'debug', msg: `(${e.instance}) ${e.op === 'add' ? 'adding' : 'removing'} ${what} ${e.route}`, fields, lines: [] });
+        else emit({ level: 'error', msg: `(${e.instance}) cannot ${e.op} ${what} ${e.route}: ${e.error ?? 'failed'}`, fields });
         break;
       }
       case 'vrrp.garp': {

@@ -205,4 +205,14 @@ describe('virtual and static routes/rules with the real daemon', () => {
     expect(vrrpRoutes('a')).toEqual(all(false));
     expect(statics('a')).toEqual({ addr: false, route: false, rule: false });
   });
+
+  it('a configuration with static entries only still runs the VRRP side (keepalived have_vrrp_config)', async () => {
+    const only = conf('a', { priority: 150 }).replace(/vrrp_instance VI_1 \{[\s\S]*$/, '');
+    expect(only).not.toContain('vrrp_instance');
+    a = await start('a', only, a.dir);
+    await waitFor(() => Object.values(statics('a')).every(Boolean), 'static entries on a');
+    expect(await a.json()).toEqual([]);
+    expect((await a.stop('SIGTERM')).code).toBe(0);
+    expect(statics('a')).toEqual({ addr: false, route: false, rule: false });
+  });
 });
