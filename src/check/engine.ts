@@ -612,9 +612,10 @@ export class HealthEngine {
     c.abort.abort();
   }
 
-  private arm(c: CheckerRun, delayMs: number): void {
+  /** `now`: the caller's reading of the clock, when it has one (each reading is a syscall under UML) */
+  private arm(c: CheckerRun, delayMs: number, now = this.sched.now()): void {
     if (this.stopped || !c.alive) return;
-    this.queue.schedule(c, this.sched.now() + Math.max(0, delayMs));
+    this.queue.schedule(c, now + Math.max(0, delayMs));
     this.armWake();
   }
 
@@ -660,13 +661,13 @@ export class HealthEngine {
   private drain(): void {
     if (this.stopped) return;
     this.draining = true;
-    const start = this.sched.now();
+    let now = this.sched.now();
+    const start = now;
     // checkers re-armed during this turn (a suspended one at delay_loop 0) wait for the next
     const lastSeq = this.queue.lastSeq;
     let started = 0;
     try {
       for (let c = this.queue.peek(); c; c = this.queue.peek()) {
-        const now = this.sched.now();
         if (c.due - now >= 1 || c.seq > lastSeq) break;
         if (started >= TURN_MAX_STARTS || (started > 0 && now - start >= TURN_BUDGET_MS)) {
           this.cancelWake();
@@ -681,7 +682,9 @@ export class HealthEngine {
         }
         this.queue.pop();
         started++;
-        this.fire(c);
+        this.fire(c, now);
+        // one reading per start: the budget after this probe, the next probe's start time
+        now = this.sched.now();
       }
     } finally {
       this.draining = false;
@@ -694,15 +697,15 @@ export class HealthEngine {
     return !v.spec.endpoints.some((ep) => ep.address && this.local.has(canonicalIp(ep.address)));
   }
 
-  private fire(c: CheckerRun): void {
+  private fire(c: CheckerRun, now: number): void {
     if (this.stopped || !c.alive) return;
     if (this.suspended(c.v)) {
       // keepalived: a disabled checker just re-arms at delay_loop
-      this.arm(c, c.spec.delayLoopMs);
+      this.arm(c, c.spec.delayLoopMs, now);
       return;
     }
     c.busy = true;
-    c.t0 = this.sched.now();
+    c.t0 = now;
     let p: Promise<ProbeOutcome>;
     try {
       p = this.probe(c.spec, c.abort.signal);
@@ -723,7 +726,8 @@ export class HealthEngine {
     const step = checkerStep(c.step, c.state, o);
     c.state = step.state;
     const result = o.ok ? 'success' : o.timeout ? 'timeout' : 'failure';
-    const durationMs = this.sched.now() - c.t0;
+    const now = this.sched.now();
+    const durationMs = now - c.t0;
     this.opts.journal.emit(
       o.detail
         ? { type: 'checker.result', virtualServer: v.spec.name, realServer: r.key, checker: c.label, result, durationMs, detail: o.detail, checkerUp: step.state.up }
@@ -749,7 +753,7 @@ export class HealthEngine {
       this.updateQuorum(v, reasonOf(c, o));
       this.opts.onChange?.(v.spec);
     }
-    this.arm(c, step.nextDelayMs);
+    this.arm(c, step.nextDelayMs, now);
   }
 
   private announceRs(v: VsRun, r: RsRun, reason: string): void {
