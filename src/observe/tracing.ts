@@ -177,6 +177,8 @@ interface OpenTransition {
   ctx: Context;
   sc: SpanContext;
   startWall: number;
+  /** the transition event's monotonic time: children are placed relative to it */
+  startMono: number;
   lastEndWall: number;
   timer?: NodeJS.Timeout;
   ended: boolean;
@@ -266,7 +268,7 @@ class JournalTracer implements Tracing {
     if (prev) this.endTransition(prev);
     const span = this.tracer.startSpan(name, { startTime: e.wall, attributes }, this.api.ROOT_CONTEXT);
     const sc = span.spanContext();
-    const t: OpenTransition = { span, ctx: this.api.trace.setSpan(this.api.ROOT_CONTEXT, span), sc, startWall: e.wall, lastEndWall: e.wall, ended: false };
+    const t: OpenTransition = { span, ctx: this.api.trace.setSpan(this.api.ROOT_CONTEXT, span), sc, startWall: e.wall, startMono: e.mono, lastEndWall: e.wall, ended: false };
     this.current.set(key, t);
     this.byEvent.set(e, sc);
     this.touch(t, e.wall);
@@ -285,12 +287,18 @@ class JournalTracer implements Tracing {
     }
     const clean: Record<string, string | number | boolean> = {};
     for (const [k, v] of Object.entries(attributes)) if (v !== undefined) clean[k] = v;
-    const start = e.wall - Math.max(0, durationMs);
+    // Durations are monotonic-clock measurements while the journal's wall clock has
+    // millisecond resolution, so "wall − duration" could put a side effect up to 1 ms
+    // before the transition that caused it. A child is therefore placed on the
+    // monotonic clock, anchored at its parent's wall start: order and duration exact.
+    const dur = Math.max(0, durationMs);
+    const end = parent ? parent.startWall + (e.mono - parent.startMono) : e.wall;
+    const start = end - dur;
     const span = this.tracer.startSpan(name, { startTime: start, attributes: clean }, parent ? parent.ctx : this.api.ROOT_CONTEXT);
     if (error !== undefined) span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: error });
-    span.end(e.wall);
+    span.end(end);
     this.byEvent.set(e, span.spanContext());
-    if (parent) this.touch(parent, e.wall);
+    if (parent) this.touch(parent, end);
   }
 
   private root(name: string, e: JournalEvent, durationMs: number, attributes: Record<string, string | number | boolean | undefined>, error?: string): void {
