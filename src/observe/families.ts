@@ -149,6 +149,30 @@ export class CollectedFamily<S> extends BaseFamily<S> {
   }
 }
 
+/**
+ * Journal-fed families (counters, histograms): their own series map, a version bumped on
+ * every change of what they expose (the text caches key on it), and the same prune/reset.
+ */
+abstract class SeriesFamily<S, T extends { labels: Labels }> extends BaseFamily<S> {
+  protected series = new Map<string, T>();
+  /** series ever created (lets the owner skip a prune when nothing new appeared) */
+  created = 0;
+  /** bumped on every change of what the family exposes */
+  protected version = 0;
+  protected texts: { text?: TextCache; openmetrics?: TextCache } = {};
+  prune(keep: (labels: Labels) => boolean): void {
+    for (const [k, s] of this.series)
+      if (!keep(s.labels)) {
+        this.series.delete(k);
+        this.version++;
+      }
+  }
+  override reset(): void {
+    this.series.clear();
+    this.version++;
+  }
+}
+
 interface CounterSeries {
   labels: Labels;
   labelStr: string;
@@ -161,15 +185,9 @@ interface CounterSeries {
   lineValue: number;
 }
 
-export class CounterFamily<S> extends BaseFamily<S> {
-  private series = new Map<string, CounterSeries>();
-  /** series ever created (lets the owner skip a prune when nothing new appeared) */
-  created = 0;
+export class CounterFamily<S> extends SeriesFamily<S, CounterSeries> {
   /** OpenMetrics sample name: the family name without `_total`, plus `_total` */
   private readonly omName: string;
-  /** bumped on every change of what the family exposes */
-  private version = 0;
-  private texts: { text?: TextCache; openmetrics?: TextCache } = {};
   constructor(name: string, help: string, labelNames: readonly string[], snapshot: () => S) {
     super(name, help, 'counter', labelNames, snapshot);
     this.omName = name.replace(/_total$/, '') + '_total';
@@ -192,17 +210,6 @@ export class CounterFamily<S> extends BaseFamily<S> {
   }
   value(labels: Labels): number | undefined {
     return this.series.get(this.key(labels))?.value;
-  }
-  prune(keep: (labels: Labels) => boolean): void {
-    for (const [k, s] of this.series)
-      if (!keep(s.labels)) {
-        this.series.delete(k);
-        this.version++;
-      }
-  }
-  override reset(): void {
-    this.series.clear();
-    this.version++;
   }
   protected samples(): Sample[] {
     const out: Sample[] = [];
@@ -256,13 +263,7 @@ interface HistSeries {
  * (observability-anchors.md §8 B: buckets ≈ 0.5, 0.9, 1, 1.1, 1.5, 2, 3 × advert_int).
  * Each series is a complete histogram of its own, which the exposition formats allow.
  */
-export class HistogramFamily<S> extends BaseFamily<S> {
-  private series = new Map<string, HistSeries>();
-  /** series ever created (lets the owner skip a prune when nothing new appeared) */
-  created = 0;
-  /** bumped on every change of what the family exposes */
-  private version = 0;
-  private texts: { text?: TextCache; openmetrics?: TextCache } = {};
+export class HistogramFamily<S> extends SeriesFamily<S, HistSeries> {
   private bodyText = '';
   private bodyVersion = -1;
   constructor(
@@ -305,17 +306,6 @@ export class HistogramFamily<S> extends BaseFamily<S> {
     s.sum += v;
     s.count++;
     s.block = '';
-    this.version++;
-  }
-  prune(keep: (labels: Labels) => boolean): void {
-    for (const [k, s] of this.series)
-      if (!keep(s.labels)) {
-        this.series.delete(k);
-        this.version++;
-      }
-  }
-  override reset(): void {
-    this.series.clear();
     this.version++;
   }
   protected samples(): Sample[] {
