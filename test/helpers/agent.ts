@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { killGroup, makeLab, waitFor, type Lab, type Netns } from './netns';
 import { ensureBuilt, ROOT } from './ns-node';
+import { onLines } from './lines';
 
 const execFileP = promisify(execFile);
 
@@ -344,16 +345,7 @@ export interface LineProc {
 export function startLines(ns: Netns, cmd: string, args: string[]): LineProc {
   const child = ns.spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  let partial = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
-    partial += d;
-    let i: number;
-    while ((i = partial.indexOf('\n')) >= 0) {
-      lines.push(partial.slice(0, i));
-      partial = partial.slice(i + 1);
-    }
-  });
+  onLines(child.stdout!, (line) => lines.push(line));
   child.stderr!.resume();
   return { child, lines, stop: () => killGroup(child, 'SIGTERM') };
 }

@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { killGroup, makeLab, waitFor, type Lab, type Netns } from './netns';
 import { startKeepwatch, type KwNode } from './agent';
+import { onLines } from './lines';
 
 export const KEEPALIVED = '/usr/sbin/keepalived';
 /** keepalived --signum=JSON (RESULTS.md §1: 36 = SIGRTMIN+2) */
@@ -237,23 +238,15 @@ export class VipWatch {
       const ns = lab.hosts[node]!;
       const p = ns.spawn('ip', ['-ts', '-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'pipe'] });
       w.procs.push(p);
-      let partial = '';
       let sawMarker = false;
-      p.stdout!.setEncoding('utf8');
-      p.stdout!.on('data', (d: string) => {
-        partial += d;
-        let i: number;
-        while ((i = partial.indexOf('\n')) >= 0) {
-          const line = partial.slice(0, i);
-          partial = partial.slice(i + 1);
-          w.raw.push(`${node} ${line}`);
-          if (line.includes('203.0.113.254/32')) sawMarker = true;
-          const t = parseIpTs(line);
-          if (t === null) continue;
-          const rest = line.slice(line.indexOf(']') + 2);
-          if (!new RegExp(`inet6? ${vip.replace(/[.:]/g, (c) => `\\${c}`)}/`).test(rest)) continue;
-          w.events.push({ node, t, kind: rest.startsWith('Deleted') ? 'del' : 'add' });
-        }
+      onLines(p.stdout!, (line) => {
+        w.raw.push(`${node} ${line}`);
+        if (line.includes('203.0.113.254/32')) sawMarker = true;
+        const t = parseIpTs(line);
+        if (t === null) return;
+        const rest = line.slice(line.indexOf(']') + 2);
+        if (!new RegExp(`inet6? ${vip.replace(/[.:]/g, (c) => `\\${c}`)}/`).test(rest)) return;
+        w.events.push({ node, t, kind: rest.startsWith('Deleted') ? 'del' : 'add' });
       });
       // a marker address on lo proves the monitor's netlink socket is subscribed
       await waitFor(

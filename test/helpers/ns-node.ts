@@ -25,6 +25,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { killGroup, waitFor, type Netns } from './netns';
+import { onLines } from './lines';
 
 export const ROOT = resolve(__dirname, '../..');
 export const DIST = join(ROOT, 'dist');
@@ -75,17 +76,9 @@ export function runNode(ns: Netns, script: string, args: string[] = [], opts: { 
   const lines: string[] = [];
   const listeners: Array<(l: string) => void> = [];
   let err = '';
-  let partial = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
-    partial += d;
-    let i: number;
-    while ((i = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, i);
-      partial = partial.slice(i + 1);
-      lines.push(line);
-      for (const l of listeners) l(line);
-    }
+  onLines(child.stdout!, (line) => {
+    lines.push(line);
+    for (const l of listeners) l(line);
   });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {
@@ -233,23 +226,14 @@ export async function startCapture(ns: Netns, args: string[], timeoutMs = 20_000
   const proc = ns.spawn('tcpdump', ['-l', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let err = '';
-  let partial = '';
-  proc.stdout!.setEncoding('utf8');
-  proc.stdout!.on('data', (d: string) => {
-    partial += d;
-    let i: number;
-    while ((i = partial.indexOf('\n')) >= 0) {
-      lines.push(partial.slice(0, i));
-      partial = partial.slice(i + 1);
-    }
-  });
+  const out = onLines(proc.stdout!, (line) => lines.push(line));
   proc.stderr!.setEncoding('utf8');
   proc.stderr!.on('data', (d: string) => {
     err += d;
   });
   const done = new Promise<string[]>((res) =>
     proc.on('exit', () => {
-      if (partial) lines.push(partial);
+      if (out.rest()) lines.push(out.rest());
       res(lines);
     }),
   );

@@ -19,6 +19,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { killGroup, waitFor, type Netns } from './netns';
+import { onLines } from './lines';
 
 export type AttrValue = string | number | boolean | undefined;
 
@@ -112,58 +113,50 @@ export async function startOtlpReceiver(ns: Netns, host: string, port: number): 
   const counts = { ok: 0, refused: 0, errors: [] as string[] };
   let listening = false;
   let stderr = '';
-  let partial = '';
   let seq = 0;
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (stderr += d));
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
-    partial += d;
-    let i: number;
-    while ((i = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, i);
-      partial = partial.slice(i + 1);
-      let m: { t: string; why?: string; remote?: string; scope?: string; resource?: never; span?: Record<string, unknown> };
-      try {
-        m = JSON.parse(line);
-      } catch {
-        counts.errors.push(`unparsable receiver line: ${line}`);
-        continue;
-      }
-      if (m.t === 'listening') listening = true;
-      else if (m.t === 'ok') counts.ok++;
-      else if (m.t === 'refused') {
-        counts.refused++;
-        counts.errors.push(m.why ?? 'refused');
-      } else if (m.t === 'error') counts.errors.push(m.why ?? 'error');
-      else if (m.t === 'span' && m.span) {
-        const s = m.span as {
-          traceId: string;
-          spanId: string;
-          parentSpanId?: string;
-          name: string;
-          kind?: number;
-          startTimeUnixNano: string;
-          endTimeUnixNano: string;
-          attributes?: { key: string; value: OtlpAnyValue }[];
-          status?: { code?: number; message?: string };
-        };
-        spans.push({
-          traceId: s.traceId,
-          spanId: s.spanId,
-          parentSpanId: s.parentSpanId || undefined,
-          name: s.name,
-          kind: s.kind,
-          startNs: BigInt(s.startTimeUnixNano),
-          endNs: BigInt(s.endTimeUnixNano),
-          attributes: otlpAttrs(s.attributes),
-          status: s.status ?? {},
-          resource: otlpAttrs(m.resource),
-          scope: m.scope ?? '',
-          remote: (m.remote ?? '').replace(/^::ffff:/, ''),
-          seq: seq++,
-        });
-      }
+  onLines(child.stdout!, (line) => {
+    let m: { t: string; why?: string; remote?: string; scope?: string; resource?: never; span?: Record<string, unknown> };
+    try {
+      m = JSON.parse(line);
+    } catch {
+      counts.errors.push(`unparsable receiver line: ${line}`);
+      return;
+    }
+    if (m.t === 'listening') listening = true;
+    else if (m.t === 'ok') counts.ok++;
+    else if (m.t === 'refused') {
+      counts.refused++;
+      counts.errors.push(m.why ?? 'refused');
+    } else if (m.t === 'error') counts.errors.push(m.why ?? 'error');
+    else if (m.t === 'span' && m.span) {
+      const s = m.span as {
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind?: number;
+        startTimeUnixNano: string;
+        endTimeUnixNano: string;
+        attributes?: { key: string; value: OtlpAnyValue }[];
+        status?: { code?: number; message?: string };
+      };
+      spans.push({
+        traceId: s.traceId,
+        spanId: s.spanId,
+        parentSpanId: s.parentSpanId || undefined,
+        name: s.name,
+        kind: s.kind,
+        startNs: BigInt(s.startTimeUnixNano),
+        endNs: BigInt(s.endTimeUnixNano),
+        attributes: otlpAttrs(s.attributes),
+        status: s.status ?? {},
+        resource: otlpAttrs(m.resource),
+        scope: m.scope ?? '',
+        remote: (m.remote ?? '').replace(/^::ffff:/, ''),
+        seq: seq++,
+      });
     }
   });
   const exited = new Promise<void>((res) => child.on('exit', () => res()));

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { killGroup, waitFor, type Netns } from '../helpers/netns';
 import { ensureBuilt, ROOT } from '../helpers/ns-node';
+import { onLines } from '../helpers/lines';
 
 const execFileP = promisify(execFile);
 export const KEEPWATCH = path.join(ROOT, 'bin/keepwatch');
@@ -97,19 +98,11 @@ export async function startLive(ns: Netns, config: string, o: LiveOptions): Prom
   const records: LogRecord[] = [];
   const other: string[] = [];
   let err = '';
-  let partial = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
-    partial += d;
-    let i: number;
-    while ((i = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, i);
-      partial = partial.slice(i + 1);
-      try {
-        records.push(JSON.parse(line) as LogRecord);
-      } catch {
-        other.push(line);
-      }
+  onLines(child.stdout!, (line) => {
+    try {
+      records.push(JSON.parse(line) as LogRecord);
+    } catch {
+      other.push(line);
     }
   });
   child.stderr!.setEncoding('utf8');
