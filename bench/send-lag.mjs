@@ -264,6 +264,7 @@ try {
   const m1 = nsCurl('/metrics');
   const h1 = sendLag(m1);
   const sched1 = schedstat(agent.pid);
+  const rssIdle = rssMiB(agent.pid);
 
   // load window: CLIENTS concurrent keep-alive scrapers in the agent's namespace
   let rssMax = 0;
@@ -310,7 +311,7 @@ try {
   console.log(`  agent main thread: on CPU ${((sched2.run - sched1.run) / 1e6 / (load1 - load0) / 10).toFixed(0)}% of the window, waited for a CPU ${((sched2.wait - sched1.wait) / 1e6).toFixed(0)} ms in total (run queue)`);
   console.log(`  GC pauses: ${gcDelta(gcStats(m1), gcStats(m2))}`);
   console.log(`  still MASTER: ${state.data.state === 2}, become_master ${state.stats.become_master}, adverts sent ${state.stats.advert_sent}`);
-  console.log(`agent RSS (metrics + tracing on): ${rssStart.toFixed(1)} MiB at MASTER, max ${rssMax.toFixed(1)} MiB under load, ${rssEnd.toFixed(1)} MiB after`);
+  console.log(`agent RSS (metrics + tracing on): ${rssStart.toFixed(1)} MiB at MASTER, ${rssIdle.toFixed(1)} MiB after the idle window, max ${rssMax.toFixed(1)} MiB under load, ${rssEnd.toFixed(1)} MiB after`);
   console.log(`spans received ${rxOut.split('\n').filter((l) => l.startsWith('{')).join(' ')}; log lines ${logLines}`);
   console.log(`targets: p99 ≤ 2 ms, RSS ≤ 80 MB (reported, not asserted)`);
 } finally {

@@ -26,11 +26,11 @@ import { commandLine, notifyTargets } from './build';
 import { runCommand } from '../notify/command';
 import type { AgentSnapshot } from '../state/snapshot';
 import { createLogger, attachLogger } from '../observe/log';
-import { createMetrics } from '../observe/metrics';
+import { Registry } from 'prom-client';
+import { addDefaultMetrics } from '../observe/metrics';
 import { createTracing, type Tracing } from '../observe/tracing';
-import { renderKeepalivedJson } from '../observe/json';
 import { writeDataDump, writeJsonDump, writeStatsDump, writeStatsDumpThenClear } from '../observe/dumps';
-import { startHttpServer } from '../http/server';
+import { startHttpWorker } from '../http/worker-host';
 import { formatDiagnostic } from '../cli/diagnostics';
 
 interface Running {
@@ -151,8 +151,6 @@ export class Daemon {
     this.notifier.start();
     this.tracing = await createTracing({ enabled: o.tracing ? true : undefined, serviceVersion: VERSION });
     if (this.tracing.enabled) this.closers.push({ close: this.tracing.attach(this.journal) });
-    const metrics = createMetrics(this.journal, this.snapshot, { tracingExemplars: this.tracing.enabled ? this.tracing : undefined, version: VERSION });
-    this.closers.push({ close: () => metrics.close() });
 
     const netlink = await createNetlink();
     const announcer = createAnnouncer();
@@ -160,14 +158,21 @@ export class Daemon {
     this.engine = new Engine({ journal: this.journal, netlink, announcer, createSocket: createVrrpSocket, vmacSysctl: createVmacSysctl() });
 
     try {
-      const http = await startHttpServer({
+      // HTTP, the metrics and /json render in a worker thread fed from this journal and
+      // snapshot (src/http/worker-host.ts): a scrape flood does not compete with the
+      // VRRP timers for this thread.
+      const http = await startHttpWorker({
         listenAddress: o.webListenAddress,
         telemetryPath: o.webTelemetryPath,
         webConfigFile: o.webConfigFile,
-        metrics,
-        // keepalived's exact bytes (the string is sent as is)
-        json: () => renderKeepalivedJson(this.snapshot()),
+        journal: this.journal,
+        snapshot: this.snapshot,
         healthy: () => !!this.engine?.running && !this.stopping,
+        defaultMetrics: addDefaultMetrics(new Registry()),
+        tracing: this.tracing.enabled ? this.tracing : undefined,
+        version: VERSION,
+        // a crashed worker is an error (it is restarted); a client's bad request is not
+        onError: (e) => this.journal.emit({ type: 'vrrp.log', level: (e as { crash?: boolean }).crash ? 'error' : 'debug', message: `HTTP: ${e.message}` }),
       });
       this.closers.unshift({ close: () => http.close() });
     } catch (e) {

@@ -45,10 +45,10 @@ export interface HttpServerOptions {
   /** already-parsed web config (wins over webConfigFile) */
   webConfig?: WebConfig;
   metrics: MetricsRenderer;
-  /** the /json body: a string is sent as is (keepalived's byte format), anything else JSON-encoded */
+  /** the /json body: a string is sent as is (keepalived's byte format), anything else JSON-encoded (may be a Promise) */
   json: () => unknown;
   /** /healthz: 200 while the engine runs, else 503 */
-  healthy: () => boolean;
+  healthy: () => boolean | Promise<boolean>;
   limits?: {
     maxConnections?: number;
     /** whole request (headers + body) must arrive within this (default 10 s) */
@@ -227,6 +227,18 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     forceCloseConnections: true,
     return503OnClosing: true,
     serverFactory,
+    // No route has a schema. Fastify's default compilers would load ajv and
+    // fast-json-stringify (~100 modules, a few MB of heap in every agent) for nothing.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: () => () => {
+          throw new Error('keepwatch routes take no schemas');
+        },
+        buildSerializer: () => () => {
+          throw new Error('keepwatch routes take no schemas');
+        },
+      },
+    },
   });
 
   // ---- TLS client-certificate policies Node cannot express by itself ----
@@ -325,7 +337,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   app.get('/json', async (_req, reply) => {
     await pacer.turn();
     try {
-      const v = opts.json();
+      const v = await opts.json();
       return reply.type('application/json').send(typeof v === 'string' ? v : JSON.stringify(v));
     } catch (e) {
       onError(e as Error);
@@ -336,7 +348,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   app.get('/healthz', async (_req, reply) => {
     let ok = false;
     try {
-      ok = opts.healthy();
+      ok = await opts.healthy();
     } catch (e) {
       onError(e as Error);
     }

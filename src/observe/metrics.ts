@@ -38,6 +38,8 @@ export interface MetricsOptions {
   tracingExemplars?: TraceIdSource;
   /** prom-client default process_* / nodejs_* metrics (default true) */
   defaultMetrics?: boolean;
+  /** more families, rendered last (the HTTP worker's view of the main thread's default metrics) */
+  extraMetrics?: MetricLike[];
   /** keepwatch's own version/revision for the build-info metrics */
   version?: string;
   revision?: string;
@@ -538,6 +540,33 @@ class KeyedInstanceFamily extends PerInstanceFamily {
 
 // ---------------------------------------------------------------- createMetrics
 
+/** prom-client's default process_* / nodejs_* metrics, as promtool accepts them. */
+export function addDefaultMetrics(registry: Registry): Registry {
+  collectDefaultMetrics({ register: registry });
+  // These three are gauges whose names end in _total: `promtool check metrics` rejects
+  // them (npm-feasibility.md §4), so they are removed.
+  for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(n);
+  return registry;
+}
+
+/**
+ * The journal event types the metrics observe (the `onEvent` switch below). The HTTP
+ * worker (src/http/worker-host.ts) forwards only these to its replica journal.
+ */
+export const METRIC_EVENT_TYPES: ReadonlySet<JournalEvent['type']> = new Set<JournalEvent['type']>([
+  'vrrp.transition',
+  'vrrp.advert.received',
+  'vrrp.advert.sent',
+  'vrrp.global_error',
+  'vrrp.error',
+  'track.script',
+  'notify.run',
+  'checker.result',
+  'realserver.state',
+  'snmp.notification',
+]);
+
+
 export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const add = <T extends MetricLike>(f: T): T => {
@@ -914,12 +943,8 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
     scriptDuration.prune((l) => scriptNames.has(l.name));
   };
 
-  if (opts.defaultMetrics !== false) {
-    collectDefaultMetrics({ register: registry });
-    // These three are gauges whose names end in _total: `promtool check metrics` rejects
-    // them (npm-feasibility.md §4), so they are removed.
-    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(n);
-  }
+  if (opts.defaultMetrics !== false) addDefaultMetrics(registry);
+  for (const m of opts.extraMetrics ?? []) add(m);
 
   /** take this scrape's snapshot; bring the label cache and the journal-fed families up to it */
   const prepare = (): AgentSnapshot => {
