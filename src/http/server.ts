@@ -6,7 +6,9 @@
  * `--web.telemetry-path /metrics`); `--web.config.file` is exporter-toolkit's TLS /
  * basic-auth file (web-config.ts).
  *
- * A bad, slow or flooding client must never stall the event loop the VRRP FSM runs on:
+ * The daemon runs this server in a worker thread (worker-host.ts), away from the VRRP
+ * timers; it can also run on the calling thread (tests, benches). Either way a bad, slow or
+ * flooding client must not monopolise the loop it runs on:
  * - connection cap (server.maxConnections), header/request/idle timeouts checked every
  *   second (slowloris), 1 KiB body limit (only GET/HEAD exist), small header limit;
  * - concurrent scrapes of the same format share one render (one snapshot instant);

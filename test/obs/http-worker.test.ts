@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { startHttpWorker } from '../../src/http/worker-host';
 import { Journal } from '../../src/journal/journal';
+import { waitFor as until } from '../../src/lab/netns';
 import { addDefaultMetrics } from '../../src/observe/metrics';
 import type { AgentSnapshot } from '../../src/state/snapshot';
 import { makeInstance, makeSnapshot } from './fixtures';
@@ -77,20 +78,6 @@ const transitions = (body: string) =>
     .filter((l) => l.startsWith('keepalived_vrrp_transitions_total{'))
     .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {
-      /* retry */
-    }
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('HTTP worker thread', () => {
   it('every scrape counts every event emitted before it and comes from a snapshot taken after it was sent', async () => {
     for (let k = 1; k <= 15; k++) {
@@ -140,11 +127,11 @@ describe('HTTP worker thread', () => {
     const w = server.worker;
     expect(w).toBeDefined();
     await w!.terminate();
-    await until(async () => server.restarts >= 1 && server.worker !== undefined && server.worker !== w, 'worker restarted');
+    await until(async () => server.restarts >= 1 && server.worker !== undefined && server.worker !== w, 'worker restarted', 30_000);
     const r = await until(async () => {
       const x = await get('/metrics');
       return x.status === 200 ? x : undefined;
-    }, 'scrape after restart');
+    }, 'scrape after restart', 30_000);
     expect(r.body).toContain('keepalived_up 1');
     expect(errors.some((e) => (e as { crash?: boolean }).crash && /HTTP worker exited/.test(e.message))).toBe(true);
     // events after the restart are counted by the new worker
