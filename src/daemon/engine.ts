@@ -768,7 +768,7 @@ export class Engine {
         auth_type: inst.authentication?.type === 'PASS' ? 1 : inst.authentication?.type === 'AH' ? 2 : 0,
         vrrp_domain: vrrpDomain ?? '',
         sync_group: inst.syncGroup ?? '',
-      } as InstanceSnapshot);
+      } satisfies InstanceSnapshot);
     }
     return out;
   }

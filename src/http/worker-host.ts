@@ -11,11 +11,12 @@
  *  - forwards the journal events the metrics count (METRIC_EVENT_TYPES), batched once per
  *    event-loop turn and after the turn's own work (setImmediate: an advert sent in this
  *    turn leaves before its event is copied), to a replica journal in the worker; and
- *  - answers "snapshot now" requests: one AgentSnapshot (structured clone) plus its own
- *    default process/nodejs metrics (heap, GC, event-loop lag of the VRRP thread — the
- *    worker's own would describe the wrong thread). The worker keeps at most one request
- *    outstanding and concurrent scrapes share the answer, so however many clients scrape,
- *    the main thread pays one snapshot per render the worker can do.
+ *  - answers "snapshot now" requests: the AgentSnapshot as a delta against the previous
+ *    one (snapshot-wire.ts), plus its own default process/nodejs metrics once a second
+ *    (heap, GC, event-loop lag of the VRRP thread — the worker's own would describe the
+ *    wrong thread). The worker keeps at most one request outstanding, concurrent scrapes
+ *    share the answer and a token bucket meters floods (worker-main.ts fresh()), so
+ *    however many clients scrape, the main thread pays at most ~100 snapshots a second.
  *
  * Consistency is kept: a scrape is answered from a snapshot requested after the scrape
  * arrived, and the events that happened before that snapshot reach the replica first

@@ -20,7 +20,7 @@ import { addDefaultMetrics } from '../../src/observe/metrics';
 import type { AgentSnapshot } from '../../src/state/snapshot';
 import { makeInstance, makeSnapshot } from './fixtures';
 
-const PORT = 19840 - 9; // 19831
+const PORT = 19831; // and 19832 for the listen-failure case
 const journal = new Journal();
 let snapshots = 0;
 let healthy = true;

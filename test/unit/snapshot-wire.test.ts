@@ -7,26 +7,10 @@ import * as v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { SnapshotDecoder, SnapshotEncoder, sameData, type WireSnapshot } from '../../src/http/snapshot-wire';
 import type { AgentSnapshot, InstanceSnapshot } from '../../src/state/snapshot';
+import { makeInstance, makeSnapshot } from '../obs/fixtures';
 
-function inst(name: string, over: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
-  return {
-    iname: name, vrid: 51, version: 3, family: 'ipv4', ifp_ifname: 'eth0', vmac_ifname: '', state: 'BACKUP', wantstate: 'BACKUP',
-    base_priority: 100, effective_priority: 100, master_priority: 150, master_address: '192.0.2.11', adver_int: 1, master_adver_int: 1,
-    skew_time: 0.6, master_down_interval: 3.6, master_down_remaining: 2, last_transition: 1, last_advert_received: 2,
-    time_in_state: { INIT: 0, BACKUP: 1, MASTER: 0, FAULT: 0, STOP: 0 }, nopreempt: false, preempt_delay: 0, accept: false, unicast: false,
-    unicast_peers: [], dont_track_primary: false, skip_check_adv_addr: false, strict_mode: false, garp_delay: 5, garp_refresh: 0, garp_rep: 5,
-    garp_refresh_rep: 1, garp_lower_prio_delay: 5, garp_lower_prio_rep: 5, lower_prio_no_advert: false, higher_prio_send_advert: false,
-    promote_secondaries: false, smtp_alert: false, notify_deleted: false, script: '', vipset: false,
-    vips: [{ text: '192.0.2.50/24 dev eth0 scope global', address: '192.0.2.50', prefix: 24, dev: 'eth0', installed: false, excluded: false }],
-    evips: [], track_script: [], track_interface: [], auth_type: 0, vrrp_domain: '', sync_group: '',
-    stats: { advert_rcvd: 0, advert_sent: 0, become_master: 0, release_master: 0, packet_len_err: 0, advert_interval_err: 0, ip_ttl_err: 0, invalid_type_rcvd: 0, addr_list_err: 0, invalid_authtype: 0, authtype_mismatch: 0, auth_failure: 0, pri_zero_rcvd: 0, pri_zero_sent: 0 },
-    adverts_received_in_master: 0, garp_sent: 0, na_sent: 0, ifindex: 2,
-    ...over,
-  };
-}
-function snap(instances: InstanceSnapshot[], takenAt = 1): AgentSnapshot {
-  return { takenAt, running: true, version: '0.1.0', routerId: 'r', instances, syncGroups: [], scripts: [], trackedInterfaces: [], virtualServers: [], reload: { lastSuccessful: true, lastSuccessWall: 0, successes: 0, failures: 0 }, snmp: { connected: false, reconnects: 0 } };
-}
+const inst = (name: string, over: Partial<InstanceSnapshot> = {}): InstanceSnapshot => makeInstance({ iname: name, ...over });
+const snap = (instances: InstanceSnapshot[], takenAt = 1): AgentSnapshot => makeSnapshot({ takenAt, instances });
 /** through a real structured clone, as between threads */
 const wire = (w: WireSnapshot): WireSnapshot => v8.deserialize(v8.serialize(w)) as WireSnapshot;
 const plain = (x: unknown) => JSON.parse(JSON.stringify(x));
