@@ -65,6 +65,8 @@ const IFLA_INET6_ADDR_GEN_MODE = 8;
 const IN6_ADDR_GEN_MODE = { eui64: 0, none: 1, stable_privacy: 2, random: 3 } as const;
 /** No kernel answer within this is a bug somewhere; never leave a promise hanging. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** requests in flight on the request socket (see RtNetlink.call) */
+const NETLINK_MAX_INFLIGHT = 8;
 
 /** rtnetlink scopes (include/uapi/linux/rtnetlink.h enum rt_scope_t) */
 const SCOPES: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
@@ -210,12 +212,44 @@ class RtNetlink implements Netlink {
     return { flags, timeout: REQUEST_TIMEOUT_MS };
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Requests in flight on the request socket are limited (NETLINK_MAX_INFLIGHT; dumps one
+   * at a time, as keepalived's netlink_talk() does every command). The kernel queues every
+   * answer in the socket's receive buffer (~208 KB by default): 254 instances starting
+   * together each asked for an address dump at once and overflowed it, and on ENOBUFS the
+   * netlink package's native receive path aborts the whole process ("terminate called after
+   * throwing an instance of 'Napi::Error'", bench/agent-scrape.mjs) — so it must never see one.
+   * A second dump on a socket whose dump is still running is refused by the kernel (EBUSY)
+   * anyway. The request's own timeout starts when it is sent, not while it waits here.
+   */
+  private inflight = 0;
+  private readonly waiting: Array<() => void> = [];
+  private dumping: Promise<unknown> = Promise.resolve();
+  private async call<T>(what: string, fn: () => Promise<T>, dump = false): Promise<T> {
     if (this.closed) throw netlinkError(what, Object.assign(new Error('closed'), { code: 'EBADF' }));
+    if (dump) {
+      const prev = this.dumping;
+      let done!: () => void;
+      this.dumping = new Promise<void>((r) => (done = r));
+      await prev;
+      try {
+        return await this.call(what, fn);
+      } finally {
+        done();
+      }
+    }
+    if (this.inflight >= NETLINK_MAX_INFLIGHT) await new Promise<void>((r) => this.waiting.push(r));
+    else this.inflight++;
     try {
+      if (this.closed) throw Object.assign(new Error('closed'), { code: 'EBADF' });
       return await fn();
     } catch (e) {
       throw netlinkError(what, e);
+    } finally {
+      // hand the slot to the next waiting request, or give it back
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inflight--;
     }
   }
 
@@ -281,7 +315,7 @@ class RtNetlink implements Netlink {
   }
 
   async getLinks(): Promise<LinkInfo[]> {
-    const msgs = await this.call('get links', () => this.req.getLinks(undefined, undefined, this.opts()));
+    const msgs = await this.call('get links', () => this.req.getLinks(undefined, undefined, this.opts()), true);
     const links = msgs.map((m) => this.toLink(m));
     for (const l of links) this.names.set(l.index, l.name);
     return links;
@@ -289,7 +323,7 @@ class RtNetlink implements Netlink {
 
   async getAddresses(): Promise<AddressInfo[]> {
     await this.getLinks(); // fresh index -> name map for the ifname of each address
-    const msgs = await this.call('get addresses', () => this.req.getAddresses(undefined, undefined, this.opts()));
+    const msgs = await this.call('get addresses', () => this.req.getAddresses(undefined, undefined, this.opts()), true);
     return msgs.map((m) => this.toAddr(m)).filter((x): x is AddressInfo => x !== null);
   }
 

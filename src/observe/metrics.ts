@@ -17,9 +17,9 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { JournalEvent, VrrpState } from '../journal/events';
 import type { Journal } from '../journal/journal';
 import type { AgentSnapshot, InstanceSnapshot, SnapshotProvider } from '../state/snapshot';
-import { escapeLabel, formatValue, labelInner, negotiate, render as renderExposition, renderBytes, type ExpositionFormat, type MetricLike, type Sample } from './exposition';
+import { escapeLabel, formatValue, labelInner, negotiate, render as renderExposition, renderBytes, renderChunks, type ExpositionFormat, type MetricLike, type Sample } from './exposition';
 import { STATE_CODE, STATES } from './common';
-import { BaseFamily, CollectedFamily, CounterFamily, flat, flatten, HistogramFamily } from './families';
+import { BaseFamily, CollectedFamily, CounterFamily, EMPTY, flat, flatten, HistogramFamily } from './families';
 
 /** Where exemplar trace ids come from (src/observe/tracing.ts implements it). */
 export interface TraceIdSource {
@@ -55,6 +55,15 @@ export interface Metrics {
    * scan and re-encode a 2 MB string costs it on every scrape.
    */
   renderBytes(acceptHeader?: string): Promise<{ contentType: string; body: Buffer }>;
+  /** the same bytes as one Buffer per family (the HTTP server writes them with one writev) */
+  renderChunks(acceptHeader?: string): Promise<{ contentType: string; chunks: Buffer[]; length: number }>;
+  /**
+   * Encode the journal-fed families (counters and histograms fed by events) now, against
+   * the previous scrape's snapshot: the HTTP worker calls it while it waits for the
+   * snapshot of the next scrape, and renderBytes then re-uses every family no event moved
+   * in between (families keep their bytes while their version stands, families.ts).
+   */
+  warm(acceptHeader?: string): void;
   /** stop observing the journal */
   close(): void;
 }
@@ -299,7 +308,11 @@ class InstanceLabelCache {
 abstract class PerInstanceFamily extends BaseFamily<AgentSnapshot> {
   /** OpenMetrics sample lines equal the text ones (gauges; counters already named *_total) */
   private readonly sameInOm: boolean;
-  private last: { ents: InstEntry[] | undefined; body: string; flat: boolean; text?: string; openmetrics?: string } = { ents: undefined, body: '', flat: false };
+  /** bumped when any instance's line changed, appeared or went away, or the instances did */
+  private gen = 0;
+  private lastEnts: InstEntry[] | undefined;
+  /** the string path's cache (render()): the body of generation `gen` and its header-prefixed texts */
+  private last: { gen: number; body: string; flat: boolean; text?: string; openmetrics?: string } = { gen: -1, body: '', flat: false };
   constructor(name: string, help: string, type: 'gauge' | 'counter', labelNames: readonly string[], snapshot: () => AgentSnapshot, protected readonly cache: InstanceLabelCache) {
     super(name, help, type, labelNames, snapshot);
     this.sameInOm = type === 'gauge' || name.endsWith('_total');
@@ -308,15 +321,13 @@ abstract class PerInstanceFamily extends BaseFamily<AgentSnapshot> {
   protected abstract refresh(s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): boolean;
   /** the sample lines of all instances from the cache ("" when none) */
   protected abstract concat(s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string;
-  override writeFamily(s: AgentSnapshot, format: ExpositionFormat): string {
-    if (format === 'openmetrics' && !this.sameInOm) return super.writeFamily(s, format);
-    if (!s.running || (this.gate && !this.gate(s))) return '';
-    const insts = s.instances;
+  /** brings the line caches up to `s`: the generation of the body, or EMPTY */
+  private update(s: AgentSnapshot): number | typeof EMPTY {
+    if (!s.running || (this.gate && !this.gate(s))) return EMPTY;
     const ents = this.cache.of(s);
-    let changed = this.refresh(s, insts, ents);
-    const last = this.last;
+    let changed = this.refresh(s, s.instances, ents);
     if (!changed) {
-      const prev = last.ents;
+      const prev = this.lastEnts;
       if (!prev || prev.length !== ents.length) changed = true;
       else
         for (let k = 0; k < ents.length; k++)
@@ -325,14 +336,35 @@ abstract class PerInstanceFamily extends BaseFamily<AgentSnapshot> {
             break;
           }
     }
-    if (changed) this.last = { ents, body: this.concat(s, insts, ents), flat: false };
+    if (changed) {
+      this.gen++;
+      this.lastEnts = ents;
+    }
+    return this.gen;
+  }
+  override writeFamily(s: AgentSnapshot, format: ExpositionFormat): string {
+    if (format === 'openmetrics' && !this.sameInOm) return super.writeFamily(s, format);
+    const gen = this.update(s);
+    if (gen === EMPTY) return '';
+    const last = this.last;
+    if (last.gen !== gen) this.last = { gen, body: this.concat(s, s.instances, this.cache.of(s)), flat: false };
     else if (!last.flat) {
       flatten(last.body);
       last.flat = true;
     }
-    // the same string object while nothing changed (writeFamilyBytes then re-uses its Buffer)
+    // the same string object while nothing changed
     const l = this.last;
     return l.body ? (l[format] ??= this.header(format) + l.body) : '';
+  }
+  protected override bytesToken(s: AgentSnapshot, format: ExpositionFormat): unknown {
+    if (format === 'openmetrics' && !this.sameInOm) return undefined;
+    return this.update(s);
+  }
+  protected override bytesText(s: AgentSnapshot, format: ExpositionFormat): string {
+    if (format === 'openmetrics' && !this.sameInOm) return super.writeFamily(s, format);
+    if (this.last.gen === this.gen) return this.last.body ? this.header(format) + this.last.body : '';
+    const body = this.concat(s, s.instances, this.cache.of(s));
+    return body ? this.header(format) + body : '';
   }
 }
 
@@ -452,8 +484,12 @@ class InstanceSetFamily extends PerInstanceFamily {
   }
 }
 
-/** One series per instance and value of an extra label that varies per instance (built every scrape). */
+/**
+ * One series per instance and value of an extra label that varies per instance (tracked
+ * interfaces): an instance's lines are rebuilt only when its (label, value) pairs change.
+ */
 class InstancePairsFamily extends PerInstanceFamily {
+  private readonly slot: number;
   constructor(
     name: string,
     help: string,
@@ -464,6 +500,7 @@ class InstancePairsFamily extends PerInstanceFamily {
     private readonly value: (i: InstanceSnapshot, s: AgentSnapshot) => [string, number][] | undefined,
   ) {
     super(name, help, type, [...INST, label], snapshot, cache);
+    this.slot = cache.alloc(1);
   }
   protected samples(s: AgentSnapshot): Sample[] {
     const out: Sample[] = [];
@@ -475,17 +512,32 @@ class InstancePairsFamily extends PerInstanceFamily {
     });
     return out;
   }
-  protected refresh(): boolean {
-    return true;
-  }
-  protected concat(s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string {
-    let body = '';
+  protected refresh(s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): boolean {
+    const slot = this.slot;
+    let changed = false;
     for (let k = 0; k < insts.length; k++) {
       const v = this.value(insts[k], s);
-      if (!v) continue;
-      const pre = this.name + '{' + ents[k].inner + ',' + this.label + '="';
-      for (const [x, n] of v) body += pre + escapeLabel(x) + '"} ' + formatValue(n) + '\n';
+      const e = ents[k];
+      let key = '';
+      if (v) for (const [x, n] of v) key += x + '\u0000' + n + '\u0000';
+      if (e.keys[slot] !== key || e.vals[slot] !== 1) {
+        let lines = '';
+        if (v) {
+          const pre = this.name + '{' + e.inner + ',' + this.label + '="';
+          for (const [x, n] of v) lines += pre + escapeLabel(x) + '"} ' + formatValue(n) + '\n';
+        }
+        e.lines[slot] = lines;
+        e.keys[slot] = key;
+        e.vals[slot] = 1; // the slot is filled (the key of an instance without pairs is "")
+        changed = true;
+      }
     }
+    return changed;
+  }
+  protected concat(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string {
+    const slot = this.slot;
+    let body = '';
+    for (let k = 0; k < insts.length; k++) body += ents[k].lines[slot];
     return body;
   }
 }
@@ -751,9 +803,9 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
   perInstance('keepalived_vrrp_priority_effective', 'Effective priority after tracking weights.', 'gauge', (i) => i.effective_priority);
   perInstance('keepalived_vrrp_master_priority', 'Priority in the adverts of the current master as last seen.', 'gauge', (i) => i.master_priority);
   perInstance('keepalived_vrrp_advert_interval_seconds', 'Configured advertisement interval.', 'gauge', (i) => i.adver_int);
-  perInstance('keepalived_vrrp_master_advert_interval_seconds', 'Master_Adver_Interval learned from the master (RFC 5798 §6.1).', 'gauge', (i) => i.master_adver_int);
-  perInstance('keepalived_vrrp_skew_time_seconds', 'Skew_Time (RFC 3768 §6.1 / RFC 5798 §6.1).', 'gauge', (i) => i.skew_time);
-  perInstance('keepalived_vrrp_master_down_interval_seconds', 'Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time.', 'gauge', (i) => i.master_down_interval);
+  perInstance('keepalived_vrrp_master_advert_interval_seconds', 'Master_Adver_Interval learned from the master (RFC 5798 section 6.1).', 'gauge', (i) => i.master_adver_int);
+  perInstance('keepalived_vrrp_skew_time_seconds', 'Skew_Time (RFC 3768 section 6.1 / RFC 5798 section 6.1).', 'gauge', (i) => i.skew_time);
+  perInstance('keepalived_vrrp_master_down_interval_seconds', 'Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time.', 'gauge', (i) => i.master_down_interval);
   perInstance('keepalived_vrrp_master_down_timer_remaining_seconds', 'Seconds left before this BACKUP declares the master down (absent unless BACKUP).', 'gauge', (i) => i.master_down_remaining);
   perInstance('keepalived_vrrp_last_advert_received_timestamp_seconds', 'Wall-clock time of the last advertisement received from the master (0 if none).', 'gauge', (i) => i.last_advert_received);
   const advertInterval = add(
@@ -968,6 +1020,7 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
     return s;
   };
   const families = () => registry.getMetricsAsArray() as unknown as MetricLike[];
+  let lastSnap: AgentSnapshot | undefined;
 
   return {
     registry,
@@ -976,8 +1029,25 @@ export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts
       return renderExposition(families(), negotiate(acceptHeader), { snapshot: s });
     },
     async renderBytes(acceptHeader?: string) {
-      const s = prepare();
+      const s = (lastSnap = prepare());
       return renderBytes(families(), negotiate(acceptHeader), { snapshot: s });
+    },
+    async renderChunks(acceptHeader?: string) {
+      const s = (lastSnap = prepare());
+      return renderChunks(families(), negotiate(acceptHeader), { snapshot: s });
+    },
+    warm(acceptHeader?: string) {
+      const s = lastSnap;
+      if (!s) return;
+      const format = negotiate(acceptHeader);
+      for (const m of families())
+        if (m instanceof CounterFamily || m instanceof HistogramFamily) {
+          try {
+            m.writeFamilyBytes(s, format);
+          } catch {
+            // renderBytes reports nothing either: the family is rendered (or skipped) there
+          }
+        }
     },
     close() {
       unsubscribe();

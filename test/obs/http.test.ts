@@ -76,6 +76,10 @@ describe('plain HTTP', () => {
     expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(r.body).toContain('\nkeepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="192.0.2.50/24"} 2\n');
     expect(r.body.startsWith('# HELP keepalived_up Status\n# TYPE keepalived_up gauge\nkeepalived_up 1\n')).toBe(true);
+    // the families' Buffers written as they are (server.ts): the same bytes as a render, and a length that matches
+    expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.body));
+    expect(r.headers['transfer-encoding']).toBeUndefined();
+    expect(r.body).toBe((await metrics.render()).body);
   });
 
   it('/metrics negotiates OpenMetrics like Prometheus asks for it', async () => {
