@@ -153,6 +153,9 @@ export class Daemon {
     if (this.tracing.enabled) this.closers.push({ close: this.tracing.attach(this.journal) });
 
     const netlink = await createNetlink();
+    // socket-level trouble (an event socket that could not be hardened, unparsable events):
+    // logged, never fatal
+    netlink.onError?.((e) => this.journal.emit({ type: 'vrrp.log', level: 'warning', message: `Netlink: ${e.message}` }));
     const announcer = createAnnouncer();
     this.closers.push({ close: () => announcer.close() }, { close: () => netlink.close() });
     this.engine = new Engine({ journal: this.journal, netlink, announcer, createSocket: createVrrpSocket, vmacSysctl: createVmacSysctl() });

@@ -15,10 +15,11 @@
  * belong to the network namespace of the calling thread.
  */
 import { AttrStream, FlagsNew, createRtNetlink, ifla, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
+import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { AddressInfo, AddressSpec, Family, LinkInfo, Netlink, NetlinkEvent, RouteInfo, RouteSpec, RouteTypeName, RuleInfo, RuleSpec } from './types';
 import { formatIp, formatMac, parseIpv4, parseIpv6, parseMac } from './addr';
-import { ifIndex, ifName } from './libc';
+import { ifIndex, ifName, setOpt } from './libc';
 import { RTPROT_KEEPALIVED } from './route-match';
 
 export { createVmacSysctl, readSysctl, writeSysctl, sysctlPath, type VmacSysctl, type VmacSysctlOptions } from './sysctl';
@@ -172,6 +173,53 @@ function scopeNumber(s: AddressSpec['scope']): number {
   if (s === undefined) return 0;
   if (typeof s === 'number') return s;
   return SCOPES[s] ?? 0;
+}
+
+/** SOL_NETLINK / NETLINK_NO_ENOBUFS (include/uapi/linux/netlink.h), SOL_SOCKET / SO_RCVBUF(FORCE) */
+const SOL_NETLINK = 270;
+const NETLINK_NO_ENOBUFS = 5;
+const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
+/** the event socket's receive buffer (SO_RCVBUFFORCE as root; rmem_max caps plain SO_RCVBUF) */
+const EVENT_RCVBUF = 8 << 20;
+
+/**
+ * The event socket must never see ENOBUFS: the netlink package's native receive path aborts
+ * the whole process when recvmsg() fails ("terminate called after throwing an instance of
+ * 'Napi::Error'", from ErrnoException in Socket::PollHandler) — an address or route storm
+ * while the event loop is busy would kill the daemon and leave its VIPs behind. So the
+ * kernel is told to drop what does not fit instead of reporting it (NETLINK_NO_ENOBUFS, as
+ * `ip monitor` users do), and the buffer is made big enough that it rarely has to
+ * (keepalived raises its netlink buffers the same way, vrrp_netlink.c
+ * netlink_set_rx_buf_size). The package does not expose the descriptor: it is found by the
+ * socket's port id in /proc/self/net/netlink and its inode among /proc/self/fd.
+ * Returns an Error when the option could not be set (reported, not fatal).
+ */
+function hardenEventSocket(port: number): Error | null {
+  let inode: string | undefined;
+  try {
+    for (const line of fs.readFileSync('/proc/self/net/netlink', 'utf8').split('\n').slice(1)) {
+      // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 10 && f[1] === '0' && Number(f[2]) === port) inode = f[9];
+    }
+  } catch (e) {
+    return netlinkError('netlink event socket: find its descriptor', e);
+  }
+  if (!inode) return netlinkError(`netlink event socket: port ${port} not in /proc/self/net/netlink`, Object.assign(new Error('not found'), { code: 'ENOENT' }));
+  let fd: number | undefined;
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${name}`) === `socket:[${inode}]`) fd = Number(name);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  if (fd === undefined) return netlinkError(`netlink event socket: no descriptor for inode ${inode}`, Object.assign(new Error('not found'), { code: 'ENOENT' }));
+  const err = setOpt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1, 'NETLINK_NO_ENOBUFS');
+  if (setOpt(fd, SOL_SOCKET, SO_RCVBUFFORCE, EVENT_RCVBUF, 'SO_RCVBUFFORCE')) setOpt(fd, SOL_SOCKET, SO_RCVBUF, EVENT_RCVBUF, 'SO_RCVBUF');
+  return err ? netlinkError('netlink event socket', err) : null;
 }
 
 /**
@@ -704,6 +752,8 @@ class RtNetlink implements Netlink {
     ev.addMembership('IPV6_IFADDR');
     for (const g of this.extraGroups) ev.addMembership(g);
     this.ev = ev;
+    const hardened = hardenEventSocket((ev.socket as unknown as { address(): { port: number } }).address().port);
+    if (hardened) this.fail(hardened);
   }
 
   monitorRoutes(groups: { ipv4Routes?: boolean; ipv6Routes?: boolean; ipv4Rules?: boolean; ipv6Rules?: boolean }): void {
