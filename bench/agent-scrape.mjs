@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { rssMiB, sleep, until } from './lab-util.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -31,20 +32,6 @@ const SPACED = Math.min(Number(process.env.SPACED ?? 80), 1000);
 const SPACED_MS = Math.min(Math.max(Number(process.env.SPACED_MS ?? 250), 10), 5000);
 const B2B = Math.min(Number(process.env.B2B ?? 300), 5000);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, what, timeoutMs = 60_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {
-      /* retry */
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 const lab = makeLab('as', [
   { name: 'a', v4: ['192.0.2.11/24'] },
@@ -69,10 +56,6 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 function nsGet(host, p) {
   return execFileSync('ip', ['netns', 'exec', lab.hosts[host].name, 'curl', '-sf', '-m', '20', `http://127.0.0.1:${HTTP_PORT}${p}`], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 30_000 });
-}
-function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 const vip = (k) => (k < 254 ? `198.51.100.${k + 1}/24` : `203.0.113.${k - 253}/24`);
 function config(priority) {

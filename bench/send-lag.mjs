@@ -31,6 +31,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { rssMiB, sleep, until } from './lab-util.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -43,20 +44,6 @@ const HTTP_PORT = 19840;
 const RX_PORT = 19841;
 const ADVERT_MS = 100;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, what, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {
-      /* retry */
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const lab = makeLab('cb', [
   { name: 'a', v4: ['192.0.2.11/24'] },
@@ -183,10 +170,6 @@ function schedstat(pid) {
   return { run, wait };
 }
 
-function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 const RECEIVER = `
 const http = require('node:http'); let spans = 0, reqs = 0;

@@ -298,6 +298,13 @@ class InstanceLabelCache {
   }
 }
 
+/** the cached line(s) of one slot, instance after instance */
+function slotLines(ents: InstEntry[], n: number, slot: number): string {
+  let body = '';
+  for (let k = 0; k < n; k++) body += ents[k].lines[slot];
+  return body;
+}
+
 /**
  * Shared by the per-instance families. A scrape first refreshes every instance's cached
  * line(s) (`refresh`, which says whether any line changed, appeared or went away); when
@@ -420,10 +427,7 @@ class InstanceFamily extends PerInstanceFamily {
     return changed;
   }
   protected concat(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string {
-    const slot = this.slot;
-    let body = '';
-    for (let k = 0; k < insts.length; k++) body += ents[k].lines[slot];
-    return body;
+    return slotLines(ents, insts.length, this.slot);
   }
 }
 
@@ -535,10 +539,7 @@ class InstancePairsFamily extends PerInstanceFamily {
     return changed;
   }
   protected concat(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string {
-    const slot = this.slot;
-    let body = '';
-    for (let k = 0; k < insts.length; k++) body += ents[k].lines[slot];
-    return body;
+    return slotLines(ents, insts.length, this.slot);
   }
 }
 
@@ -583,10 +584,7 @@ class KeyedInstanceFamily extends PerInstanceFamily {
     return changed;
   }
   protected concat(_s: AgentSnapshot, insts: InstanceSnapshot[], ents: InstEntry[]): string {
-    const slot = this.slot;
-    let body = '';
-    for (let k = 0; k < insts.length; k++) body += ents[k].lines[slot];
-    return body;
+    return slotLines(ents, insts.length, this.slot);
   }
 }
 
