@@ -209,11 +209,6 @@ startHttpServer({
       await fresh();
       return metrics.render(accept);
     },
-    async renderBytes(accept) {
-      warmFor.add(accept);
-      await fresh();
-      return metrics.renderBytes(accept);
-    },
     async renderChunks(accept) {
       warmFor.add(accept);
       await fresh();

@@ -53,11 +53,6 @@ export function flat(s: string): string {
   return s;
 }
 
-/**
- * A family's text (HELP/TYPE and samples) cached until the family's data changes
- * (`version`). The same string object comes back while it is valid, which is what lets
- * writeFamilyBytes hand out the same Buffer again.
- */
 /** writeFamilyBytes' cache: the bytes and the token of the data they were made from */
 interface ByteCache {
   token: unknown;
@@ -67,6 +62,10 @@ interface ByteCache {
 /** bytesToken of a family that writes nothing */
 export const EMPTY: unique symbol = Symbol('empty family');
 
+/**
+ * A family's text (HELP/TYPE and samples) for the string path (render()), cached until the
+ * family's data changes (`version`): the same string object comes back while it is valid.
+ */
 interface TextCache {
   version: number;
   text: string;
@@ -199,8 +198,12 @@ abstract class SeriesFamily<S, T extends { labels: Labels }> extends BaseFamily<
     this.series.clear();
     this.version++;
   }
+  /** nothing to expose: no series, or the gate is closed for this snapshot */
+  protected empty(snap: S): boolean {
+    return this.series.size === 0 || (this.gate !== undefined && !this.gate(snap));
+  }
   protected override bytesToken(snap: S): unknown {
-    return this.series.size === 0 || (this.gate && !this.gate(snap)) ? EMPTY : this.version;
+    return this.empty(snap) ? EMPTY : this.version;
   }
 }
 
@@ -248,7 +251,7 @@ export class CounterFamily<S> extends SeriesFamily<S, CounterSeries> {
     return out;
   }
   override writeFamily(snap: S, format: ExpositionFormat): string {
-    if (this.series.size === 0 || (this.gate && !this.gate(snap))) return '';
+    if (this.empty(snap)) return '';
     const cached = cachedText(this.texts[format], this.version);
     if (cached !== undefined) return cached;
     const text = this.header(format) + this.body(format);
@@ -356,7 +359,7 @@ export class HistogramFamily<S> extends SeriesFamily<S, HistSeries> {
     return out;
   }
   override writeFamily(snap: S, format: ExpositionFormat): string {
-    if (this.series.size === 0 || (this.gate && !this.gate(snap))) return '';
+    if (this.empty(snap)) return '';
     const cached = cachedText(this.texts[format], this.version);
     if (cached !== undefined) return cached;
     // the sample lines are the same in both formats (no exemplars here): built once per version

@@ -616,7 +616,6 @@ export const METRIC_EVENT_TYPES: ReadonlySet<JournalEvent['type']> = new Set<Jou
   'snmp.notification',
 ]);
 
-
 export function createMetrics(journal: Journal, snapshot: SnapshotProvider, opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const add = <T extends MetricLike>(f: T): T => {
