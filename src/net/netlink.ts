@@ -273,6 +273,30 @@ class RtNetlink implements Netlink {
   private inflight = 0;
   private readonly waiting: Array<() => void> = [];
   private dumping: Promise<unknown> = Promise.resolve();
+  /** per dump kind: the next dump, queued and not started yet (see dump()) */
+  private readonly nextDump = new Map<string, Promise<unknown>>();
+  /**
+   * A dump that starts after this call. Callers that ask while the same dump is still
+   * queued share it (its answer is as fresh as each of them asked for): at start-up every
+   * instance lists the addresses (residual VIP removal), and 255 of them made 510 dumps of
+   * every address of the host, one after the other, instead of two.
+   */
+  private dump<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const queued = this.nextDump.get(what);
+    if (queued) return queued as Promise<T>;
+    const p = this.call(
+      what,
+      () => {
+        if (this.nextDump.get(what) === p) this.nextDump.delete(what);
+        return fn();
+      },
+      true,
+    );
+    this.nextDump.set(what, p);
+    // also when it never started (closed)
+    void p.catch(() => undefined).then(() => this.nextDump.get(what) === p && this.nextDump.delete(what));
+    return p;
+  }
   private async call<T>(what: string, fn: () => Promise<T>, dump = false): Promise<T> {
     if (this.closed) throw netlinkError(what, Object.assign(new Error('closed'), { code: 'EBADF' }));
     if (dump) {
@@ -363,7 +387,7 @@ class RtNetlink implements Netlink {
   }
 
   async getLinks(): Promise<LinkInfo[]> {
-    const msgs = await this.call('get links', () => this.req.getLinks(undefined, undefined, this.opts()), true);
+    const msgs = await this.dump('get links', () => this.req.getLinks(undefined, undefined, this.opts()));
     const links = msgs.map((m) => this.toLink(m));
     for (const l of links) this.names.set(l.index, l.name);
     return links;
@@ -371,7 +395,7 @@ class RtNetlink implements Netlink {
 
   async getAddresses(): Promise<AddressInfo[]> {
     await this.getLinks(); // fresh index -> name map for the ifname of each address
-    const msgs = await this.call('get addresses', () => this.req.getAddresses(undefined, undefined, this.opts()), true);
+    const msgs = await this.dump('get addresses', () => this.req.getAddresses(undefined, undefined, this.opts()));
     return msgs.map((m) => this.toAddr(m)).filter((x): x is AddressInfo => x !== null);
   }
 
